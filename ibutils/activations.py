@@ -115,7 +115,7 @@ def _tf_impl(name: str):
         "selu": tf.nn.selu,
         "relu6": tf.nn.relu6,
         "elu": tf.nn.elu,
-        "leaky_relu": lambda x: tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE),
+        "leaky_relu": lambda x: tf.where(x > 0, x, LEAKY_SLOPE * x),
         "linear": tf.identity,
     }
     get(name)

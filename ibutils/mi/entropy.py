@@ -11,6 +11,8 @@ else by ``np.unique`` over the rows; no Python loop runs over samples.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -105,3 +107,164 @@ def binned_entropy_rows(x, n_bins: int, value_range="row") -> np.ndarray:
     flat = (codes + n_bins * np.arange(len(x))[:, None]).ravel()
     counts = np.bincount(flat, minlength=len(x) * n_bins).reshape(len(x), n_bins)
     return entropy_from_counts(counts, axis=1)
+
+
+# ---------------------------------------------------------------------------
+# Shared machinery of the estimators: validation, stacked row ids, plug-in MI.
+# ---------------------------------------------------------------------------
+class MIPair(NamedTuple):
+    """``I(X;T)`` and ``I(T;Y)`` in bits (floats, or arrays of shape ``(B,)`` for stacked input)."""
+
+    ixt: float | np.ndarray
+    ity: float | np.ndarray
+
+
+def check_layer(T, name: str = "T") -> tuple[np.ndarray, bool]:
+    """Validate a layer's activity and return it as ``(B, N, d)`` plus whether it was stacked.
+
+    ``T`` is ``(N, d)`` (one layer, one row per input) or ``(B, N, d)`` (``B`` stacked
+    replicas/epochs sharing the same inputs and labels). A 1-D array is one unit.
+    Raises ``ValueError`` naming ``name`` for a wrong shape, an empty array or NaN/inf.
+    """
+    T = np.asarray(T)
+    if T.dtype == object or not (np.issubdtype(T.dtype, np.number) or T.dtype == bool):
+        raise ValueError(f"{name} must be a numeric array, got dtype {T.dtype}")
+    if T.ndim == 1:
+        T = T[:, None]
+    if T.ndim not in (2, 3):
+        raise ValueError(f"{name} must have shape (N, d) or (B, N, d), got {T.shape}")
+    stacked = T.ndim == 3
+    T3 = T if stacked else T[None]
+    if T3.size == 0:
+        raise ValueError(f"{name} is empty (shape {T.shape})")
+    if np.issubdtype(T3.dtype, np.floating) and not np.all(np.isfinite(T3)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return T3, stacked
+
+
+def check_labels(y, n: int, name: str = "y") -> tuple[np.ndarray, int]:
+    """Validate 1-D labels of length ``n``; return dense codes ``0..K-1`` and ``K``."""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"{name} must have shape ({n},) to match the rows of T, got {y.shape}")
+    if y.dtype == object:
+        raise ValueError(f"{name} must be a numeric array, got dtype object")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{name} contains NaN or inf")
+        if np.any(y != np.round(y)):
+            raise ValueError(f"{name} must hold integer class labels")
+    classes, codes = np.unique(y, return_inverse=True)
+    return codes.ravel().astype(np.int64), len(classes)
+
+
+def check_array2d(a, name: str) -> np.ndarray:
+    """Validate a finite, non-empty sample array and return it as float64 ``(N, d)``."""
+    a = np.asarray(a)
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise ValueError(f"{name} must be a numeric array, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(f"{name} must have shape (N,) or (N, d), got {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape})")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return a
+
+
+_ID_BITS = 62
+
+
+def stacked_row_ids(codes, extra: int = 1) -> np.ndarray:
+    """Integer ids of the rows of stacked integer codes ``(B, N, d)`` -> ``(B, N)``.
+
+    Equal rows (within or across items) get equal ids and the ids are below
+    ``2**62 / extra``, so that ``ids * extra + label`` still fits in int64. A
+    mixed-radix code is accumulated one unit (column) at a time; whenever the radix
+    product would overflow, the partial ids are re-densified with ``np.unique``
+    (at most ``B * N`` distinct values). No loop runs over samples or items.
+    """
+    codes = np.asarray(codes)
+    if codes.ndim == 2:
+        codes = codes[None]
+    B, N, d = codes.shape
+    if d == 0:
+        return np.zeros((B, N), dtype=np.int64)
+    lo = codes.min(axis=(0, 1)).astype(np.int64)
+    span = codes.max(axis=(0, 1)).astype(np.int64) - lo + 1
+    budget = _ID_BITS - np.log2(max(int(extra), 1))
+    ids = codes[..., 0].astype(np.int64) - lo[0]
+    bits = np.log2(float(span[0]))
+    for j in range(1, d):  # loop over units (columns), not samples
+        if span[j] == 1:
+            continue
+        if bits + np.log2(float(span[j])) >= budget:
+            ids = np.unique(ids, return_inverse=True)[1].reshape(B, N).astype(np.int64)
+            bits = np.log2(float(ids.max() + 1))
+        ids = ids * span[j] + (codes[..., j].astype(np.int64) - lo[j])
+        bits += np.log2(float(span[j]))
+    if bits >= budget:
+        ids = np.unique(ids, return_inverse=True)[1].reshape(B, N).astype(np.int64)
+    return ids
+
+
+def _sum_clogc(sorted_keys: np.ndarray) -> np.ndarray:
+    """For each row of a row-sorted ``(B, N)`` array, ``sum_runs c log2 c`` of equal runs."""
+    B, N = sorted_keys.shape
+    starts = np.ones((B, N), dtype=bool)
+    starts[:, 1:] = sorted_keys[:, 1:] != sorted_keys[:, :-1]
+    idx = np.flatnonzero(starts.ravel())
+    counts = np.diff(np.append(idx, B * N)).astype(np.float64)
+    return np.bincount(idx // N, weights=counts * np.log2(counts), minlength=B)
+
+
+def entropy_of_ids(ids) -> np.ndarray:
+    """Plug-in entropy (bits) of each row of integer ids ``(B, N)`` -> ``(B,)`` (sort + runs)."""
+    ids = np.atleast_2d(np.asarray(ids))
+    N = ids.shape[1]
+    return np.log2(N) - _sum_clogc(np.sort(ids, axis=1)) / N + 0.0
+
+
+def mi_from_codes(codes, y_codes: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """``I(X;T) = H(T)`` and ``I(T;Y) = H(T) + H(Y) - H(T,Y)`` of discretised rows.
+
+    ``codes`` are integer bin indices ``(B, N, d)``; ``y_codes`` dense labels ``(N,)``.
+    Shwartz-Ziv & Tishby (2017) eqs. in Sec. 3.3 / Saxe et al. (2018) Sec. 2: with a
+    deterministic layer and ``X`` uniform over the ``N`` distinct inputs, ``H(T|X)=0``.
+    One row sort per item gives both ``H(T)`` and ``H(T,Y)``. Returns two ``(B,)`` arrays.
+    """
+    K = max(int(n_classes), 1)
+    ids = stacked_row_ids(codes, extra=K)
+    N = ids.shape[1]
+    keys = np.sort(ids * K + y_codes[None, :], axis=1)
+    h_ty = np.log2(N) - _sum_clogc(keys) / N
+    h_t = np.log2(N) - _sum_clogc(keys // K) / N
+    h_y = float(entropy_from_counts(np.bincount(y_codes, minlength=K)))
+    ity = np.clip(h_t + h_y - h_ty, 0.0, None)  # exact identity; clip round-off below 0
+    return h_t + 0.0, ity + 0.0
+
+
+def pattern_mi(T, y) -> MIPair:
+    """Exact plug-in MI of distinct rows (no binning): ``I(X;T) = H(T)``, ``I(T;Y)``.
+
+    Every distinct row of ``T`` is its own state (float equality). This is the
+    "unbinned" quantity for which the data-processing inequality holds exactly along a
+    chain of deterministic maps. Accepts ``(N, d)`` or stacked ``(B, N, d)`` like
+    :func:`ibutils.mi.binning`.
+    """
+    T3, stacked = check_layer(T)
+    y_codes, K = check_labels(y, T3.shape[1])
+    B, N, d = T3.shape
+    if np.issubdtype(T3.dtype, np.integer) or T3.dtype == bool:
+        codes = T3.astype(np.int64)
+    else:
+        flat = T3.reshape(B * N, d).astype(np.float64) + 0.0  # -0.0 == 0.0
+        codes = np.empty((B * N, d), dtype=np.int64)
+        for j in range(d):  # dense ranks per unit
+            codes[:, j] = np.unique(flat[:, j], return_inverse=True)[1].ravel()
+        codes = codes.reshape(B, N, d)
+    ixt, ity = mi_from_codes(codes, y_codes, K)
+    return MIPair(ixt, ity) if stacked else MIPair(float(ixt[0]), float(ity[0]))

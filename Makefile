@@ -1,0 +1,33 @@
+# The two commands of the README:
+#   make book   [PROFILE=quick|standard|paper] [FORCE=1] [STRICT=1] [JOBS=n]
+#   make test
+PYTHON  ?= python3
+VENV    ?= .venv
+PROFILE ?= standard
+BIN      = $(VENV)/bin
+
+.PHONY: book test install bench clean freeze
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+book: install
+	$(BIN)/python -m ibutils book --profile $(PROFILE) $(if $(FORCE),--force) $(if $(STRICT),--strict) $(if $(JOBS),--jobs $(JOBS))
+
+test: install
+	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+bench: install
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+# Re-execute the committed notebooks with their defaults (after changing one).
+freeze: install
+	$(BIN)/python -m ibutils freeze notebooks/*.ipynb
+
+clean:
+	rm -rf _build book/executed
