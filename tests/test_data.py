@@ -318,3 +318,17 @@ def test_cora_and_names():
     assert (cora["adjacency"] != cora["adjacency"].T).nnz == 0
     names, labels, languages = d.load_names()
     assert names.size == labels.size == 20074 and len(languages) == 18
+
+
+def test_interrupted_download_leaves_nothing(monkeypatch):
+    class Broken(io.BytesIO):
+        def read(self, n=-1):
+            if self.tell():
+                raise OSError("connection reset")
+            return super().read(3)
+
+    monkeypatch.setattr(d, "_urlopen", lambda url, timeout: Broken(b"abcdef"))
+    with pytest.raises(d.DataNotFoundError, match="connection reset"):
+        d.fetch("z/part.bin", url="https://example.org/part.bin", sha256="0" * 64, download=True)
+    folder = d.cache_dir() / "z"
+    assert not folder.exists() or list(folder.iterdir()) == []

@@ -24,7 +24,8 @@ since ``H(T|X) = 0`` and ``X`` is uniform over the ``N`` rows. Four discretisati
   ``[lb] + u[floor(linspace(0, floor((n_bins - 1) |u| / n_bins), n_bins))] + [u[-1]]``
   and ``np.digitize`` assigns bins. Each of the ``n_bins`` bins thus holds the same
   number of unique values; ``lb`` itself (e.g. ReLU zeros) and the maximum get cells of
-  their own. Rasmussen used ``lb = -1.000000000001`` for tanh, 0 for ReLU.
+  their own. Rasmussen used ``lb = -1.000000000001`` for tanh, 0 for ReLU. Values
+  below a given ``lb`` (which his code does not allow) lower ``lb`` to the minimum.
 
 Stacked input ``(B, N, d)`` is binned in one pass and all ``B`` items' rows are hashed
 and sorted together (``adaptive`` computes its edges per item).
@@ -85,12 +86,13 @@ def _adaptive_codes(T3, n_bins, value_range):
     codes = np.empty(T3.shape, dtype=np.int64)
     for b in range(len(T3)):  # edges depend on each item's unique values
         u = np.unique(T3[b])
-        u = u[u != lbs[b]]
+        lb = min(lbs[b], u[0])  # values below a caller's bound lower it (keeps edges sorted)
+        u = u[u != lb]
         if u.size == 0:
             codes[b] = 0
             continue
         idx = np.floor(np.linspace(0, np.floor((n_bins - 1) * u.size / n_bins), n_bins)).astype(np.int64)
-        edges = np.concatenate(([lbs[b]], u[idx], [u[-1]]))
+        edges = np.concatenate(([lb], u[idx], [u[-1]]))
         codes[b] = np.digitize(T3[b], edges)
     return codes
 
