@@ -12,7 +12,9 @@ laptop, ``paper`` for the studies' scale)::
       standard: {}
       paper: {}
 
-Everything is checked before anything runs: unknown keys, unknown profiles, a
+Optional keys: ``stage`` (settings run in increasing stage, so a summary page can
+read what the chapters wrote) and ``inputs`` (globs of files the notebook reads,
+hashed into the cache key). Everything is checked before anything runs: unknown keys, unknown profiles, a
 missing notebook, parameters the notebook does not declare, and values whose type
 does not match the notebook's default all raise :class:`ParamsError` with a
 one-line message naming the file and the key.
@@ -42,6 +44,11 @@ class ParamsFile(BaseModel):
     notebook: str
     title: str = ""
     description: str = ""
+    #: settings run in increasing stage; a later stage may read what earlier ones wrote
+    stage: int = 1
+    #: glob patterns (relative to the repository root) of files the notebook reads;
+    #: their content enters the cache key
+    inputs: list[str] = []
     parameters: dict[str, Any] = {}
     profiles: dict[str, dict[str, Any]]
 

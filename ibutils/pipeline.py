@@ -112,13 +112,26 @@ def notebook_code_hash(nb_path: Path) -> str:
     return h.hexdigest()
 
 
-def cache_key(nb_path: Path, parameters: dict[str, Any]) -> str:
-    """Content key of one execution: notebook code, parameters, ibutils source, package versions."""
+def inputs_hash(root: Path, patterns: Iterable[str]) -> str:
+    """Hash of the files matching ``patterns`` under ``root`` (names and contents)."""
+    h = hashlib.sha256()
+    for pattern in patterns:
+        for f in sorted(root.glob(pattern)):
+            if f.is_file():
+                h.update(str(f.relative_to(root)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(nb_path: Path, parameters: dict[str, Any], inputs: str = "") -> str:
+    """Content key of one execution: notebook code, parameters, ibutils source, package versions
+    and (optionally) the hash of the files the notebook reads."""
     payload = {
         "notebook": notebook_code_hash(nb_path),
         "parameters": parameters,
         "ibutils": ibutils_source_hash(),
         "packages": package_versions(),
+        "inputs": inputs,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -191,7 +204,7 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
     rel_params = params_path.resolve().relative_to(root) if params_path.is_absolute() else params_path
     spec, nb_path, parameters = resolve(root / rel_params, profile, overrides, root / "notebooks")
     out = output_path(rel_params, root)
-    key = cache_key(nb_path, parameters)
+    key = cache_key(nb_path, parameters, inputs_hash(root, spec.inputs))
     old = read_provenance(out) if out.exists() else None
     if not force and old and old.get("cache_key") == key:
         return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)))
@@ -283,19 +296,23 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
 
     root = Path(root).resolve()
     paths = [Path(p) for p in paths]
+    stages: dict[int, list[Path]] = {}
     for p in paths:  # validate everything before running anything
-        resolve(root / p if not p.is_absolute() else p, profile, None, root / "notebooks")
+        spec, _, _ = resolve(root / p if not p.is_absolute() else p, profile, None, root / "notebooks")
+        stages.setdefault(spec.stage, []).append(p)
     own = executor is None
     executor = executor or make_executor(jobs=jobs)
     reports: list[RunReport] = []
     try:
-        futures = {executor.submit(run_setting, p, profile, None, force=force, root=root): p for p in paths}
-        with tqdm(total=len(futures), desc=f"settings ({profile})", disable=not progress, file=sys.stderr) as bar:
-            for fut in as_completed(futures):
-                report = fut.result()
-                reports.append(report)
-                bar.write(f"{report.name:<36} {report.status:<9} {report.seconds:8.1f} s")
-                bar.update()
+        with tqdm(total=len(paths), desc=f"settings ({profile})", disable=not progress, file=sys.stderr) as bar:
+            for stage in sorted(stages):
+                futures = [executor.submit(run_setting, p, profile, None, force=force, root=root)
+                           for p in stages[stage]]
+                for fut in as_completed(futures):
+                    report = fut.result()
+                    reports.append(report)
+                    bar.write(f"{report.name:<36} {report.status:<9} {report.seconds:8.1f} s")
+                    bar.update()
     finally:
         if own:
             executor.shutdown(cancel_futures=True)
