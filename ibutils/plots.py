@@ -55,3 +55,64 @@ def facet_lines(df, *, x: str, y: str, hue: str, col: str | None = None, col_wra
     g.set_axis_labels(xlabel or x, ylabel or y)
     g.set_titles("{col_name}" if col else "")
     return g.figure
+
+
+def info_plane(mi, *, estimator: str | None = None, ax=None, cmap: str = "viridis", title: str | None = None,
+               log_epochs: bool = True):
+    """The information plane: mean over seeds of (I(X;T), I(T;Y)) per layer, coloured by epoch.
+
+    Parameters
+    ----------
+    mi : tidy frame with columns seed, epoch, layer, estimator, ixt, ity (the trainer's ``mi``).
+    estimator : which estimator's rows to draw (required if the frame holds several).
+    log_epochs : colour by log10(epoch + 1), since snapshots are log-spaced.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+
+    df = mi if estimator is None else mi[mi["estimator"] == estimator]
+    if "estimator" in df and df["estimator"].nunique() > 1:
+        raise ValueError("info_plane: several estimators in the frame; pass estimator=")
+    mean = df.groupby(["layer", "epoch"], sort=True)[["ixt", "ity"]].mean().reset_index()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.2, 4.2))
+    c = np.log10(mean["epoch"].to_numpy() + 1.0) if log_epochs else mean["epoch"].to_numpy()
+    norm = Normalize(vmin=c.min(), vmax=c.max())
+    for layer, g in mean.groupby("layer"):
+        ax.plot(g["ixt"], g["ity"], color="0.6", lw=0.6, zorder=1)
+    sc = ax.scatter(mean["ixt"], mean["ity"], c=c, cmap=cmap, norm=norm, s=9, zorder=2, linewidths=0)
+    last = mean.loc[mean.groupby("layer")["epoch"].idxmax()]
+    for _, row in last.iterrows():
+        ax.annotate(str(int(row["layer"])), (row["ixt"], row["ity"]), textcoords="offset points",
+                    xytext=(3, 3), fontsize=8)
+    cb = ax.figure.colorbar(sc, ax=ax)
+    cb.set_label("log10(epoch + 1)" if log_epochs else "epoch")
+    ax.set_xlabel("I(X;T) [bits]")
+    ax.set_ylabel("I(T;Y) [bits]")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def mi_curves(mi, *, value: str = "ixt", estimator: str | None = None, ax=None, title: str | None = None,
+              confidence: float = 0.95):
+    """``value`` against epoch per layer: mean over seeds with a ``confidence`` t-band."""
+    import matplotlib.pyplot as plt
+
+    from .stats import summarize
+
+    df = mi if estimator is None else mi[mi["estimator"] == estimator]
+    s = summarize(df, ["layer", "epoch"], value, confidence)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.2, 3.4))
+    for i, (layer, g) in enumerate(s.groupby("layer")):
+        x = g["epoch"].to_numpy() + 1
+        ax.plot(x, g["mean"], color=f"C{i}", lw=1.4, label=f"layer {layer}")
+        ax.fill_between(x, g["ci_low"], g["ci_high"], color=f"C{i}", alpha=0.25, lw=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch + 1")
+    ax.set_ylabel({"ixt": "I(X;T)", "ity": "I(T;Y)"}.get(value, value) + " [bits]")
+    ax.legend(fontsize=7, ncol=2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
