@@ -274,11 +274,11 @@ def _as_pair(res, R):
 class _Engine:
     """Compiled programs for one network configuration (any replica count)."""
 
-    def __init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm, eval_in_probe):
+    def __init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm, eval_in_probe, probe_every=1):
         import tensorflow as tf
 
         self.tf = tf
-        self.sizes = sizes
+        self.sizes = list(sizes)
         self.L = len(sizes) - 1
         self.act = activations.get(activation)
         self.optimizer = optimizer
@@ -288,6 +288,7 @@ class _Engine:
         self.nb = -(-self.n_train // self.B)
         self.max_norm = None if not max_norm else float(max_norm)
         self.eval_in_probe = eval_in_probe  # (start, stop) of the eval samples inside the probe, or None
+        self.probe_every = int(probe_every)
         # flat layout: kernels (out, in) then biases (out, 1)
         self.kshapes = [(b, a) for a, b in zip(sizes[:-1], sizes[1:])]
         self.bshapes = [(b, 1) for b in sizes[1:]]
@@ -380,7 +381,7 @@ class _Engine:
         )
         return tf.stack(maxabs, axis=1), loss, acc
 
-    def _chunk(self, theta, m, v, t, seeds_u32, e0, k, XT, YT, XP, XE, YE):
+    def _chunk(self, theta, m, v, t, seeds_u32, e0, k, n_epochs, XT, YT, XP, XE, YE):
         """Run ``k`` (<= MAX_CHUNK) epochs starting at global epoch ``e0``."""
         tf = self.tf
         R = tf.shape(theta)[0]
@@ -446,7 +447,16 @@ class _Engine:
             gmean = tf.sqrt(tf.linalg.matmul(tf.square(mean), kind))
             gstd = tf.sqrt(tf.linalg.matmul(var, kind))
             wnorm = tf.sqrt(tf.linalg.matmul(tf.square(theta), kind))
-            maxabs, eloss, eacc = self._probe(theta, XP, XE, YE)
+            if self.probe_every == 1:
+                maxabs, eloss, eacc = self._probe(theta, XP, XE, YE)
+            else:
+                done = e0 + j + 1
+                maxabs, eloss, eacc = tf.cond(
+                    tf.logical_or(tf.equal(done % self.probe_every, 0), tf.equal(done, n_epochs)),
+                    lambda: self._probe(theta, XP, XE, YE),
+                    lambda: (tf.fill(tf.stack([R, L]), np.nan), tf.fill(tf.stack([R]), np.nan),
+                             tf.fill(tf.stack([R]), np.nan)),
+                )
             vals = [lsum / N, csum / N, eloss, eacc, gmean, gstd, wnorm, maxabs]
             tas = [ta.write(j, x) for ta, x in zip(tas, vals)]
             return j + 1, theta, m, v, t, tas
@@ -455,6 +465,19 @@ class _Engine:
             lambda j, *a: j < k, epoch_body, (tf.constant(0), theta, m, v, t, bufs())
         )
         return theta, m, v, t, tuple(ta.stack() for ta in tas)
+
+
+_ENGINES: dict = {}
+
+
+def _engine(*key):
+    """A cached :class:`_Engine` (its XLA programs are reused by later calls)."""
+    key = tuple(tuple(k) if isinstance(k, list) else k for k in key)
+    if key not in _ENGINES:
+        if len(_ENGINES) >= 8:
+            _ENGINES.pop(next(iter(_ENGINES)))
+        _ENGINES[key] = _Engine(*key)
+    return _ENGINES[key]
 
 
 # ---------------------------------------------------------------------------------
@@ -483,6 +506,7 @@ def train_ensemble(
     estimators: Mapping[str, Callable] | None = None,
     store_activations_at: Sequence[int] = (),
     n_shards: int | str = "auto",
+    probe_every: int = 1,
     progress: bool = True,
 ) -> TrainResult:
     """Train ``n_seeds`` copies of a fully connected classifier at once and measure MI.
@@ -529,6 +553,12 @@ def train_ensemble(
     n_shards : int or "auto"
         Replica groups run concurrently in threads (one XLA program each); ``"auto"``
         uses 2 on a machine with at least 2 CPUs when there are at least 16 replicas.
+    probe_every : int
+        Run the end-of-epoch probe (eval loss/accuracy and max |activation| on the MI
+        data, a forward pass over all MI samples) every ``probe_every`` epochs and at
+        the last one; other epochs have no ``eval`` / ``activity`` rows. Default: every
+        epoch (it costs about as much as the training steps when the MI data is the
+        whole dataset).
     progress : bool
         Show a tqdm bar over epochs.
 
@@ -562,6 +592,7 @@ def train_ensemble(
         raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
     if max_norm is not None and max_norm is not False and not max_norm > 0:
         raise ValueError(f"max_norm must be > 0 or None, got {max_norm}")
+    max_norm = float(max_norm) if max_norm else None
     Xtr, Xev = _features(X_train, "X_train"), _features(X_eval, "X_eval")
     ytr, yev = _labels(y_train, name="y_train"), _labels(y_eval, name="y_eval")
     if len(ytr) != len(Xtr) or len(yev) != len(Xev):
@@ -609,7 +640,10 @@ def train_ensemble(
     bounds = np.linspace(0, n_seeds, n_shards + 1).round().astype(int)
     shards = [slice(bounds[i], bounds[i + 1]) for i in range(n_shards)]
 
-    engine = _Engine(sizes, activation, optimizer, lr, batch_size, len(Xtr), max_norm, ev_in)
+    probe_every = int(probe_every)
+    if probe_every < 1:
+        raise ValueError(f"probe_every must be >= 1, got {probe_every}")
+    engine = _engine(sizes, activation, optimizer, lr, batch_size, len(Xtr), max_norm, ev_in, probe_every)
     params0 = [models.init_params(sizes[0], sizes[1:-1], sizes[-1], init=init, initial_bias=initial_bias, seed=int(s)) for s in seeds]
     theta0 = engine.pack(params0)
     eye = np.eye(n_classes, dtype=np.float32)
@@ -635,7 +669,8 @@ def train_ensemble(
     def run_epochs(e0, k):
         def one(i):
             th, m, v, t, sd = states[i]
-            th, m, v, t, st = engine.chunk(th, m, v, t, sd, tf.constant(e0, tf.int32), tf.constant(k, tf.int32), **consts)
+            th, m, v, t, st = engine.chunk(th, m, v, t, sd, tf.constant(e0, tf.int32), tf.constant(k, tf.int32),
+                                           tf.constant(epochs, tf.int32), **consts)
             states[i][:4] = [th, m, v, t]
             return [s.numpy()[:k] for s in st]
 
@@ -762,6 +797,11 @@ def train_ensemble(
         )
         keep = lambda df: df[~df["seed"].isin(dropped)].reset_index(drop=True)  # noqa: E731
         mi, grads, metrics, activity = keep(mi), keep(grads), keep(metrics), keep(activity)
+    if probe_every > 1:
+        metrics = metrics[~((metrics["split"] == "eval") & metrics["loss"].isna()
+                            & ((metrics["epoch"] % probe_every != 0) & (metrics["epoch"] != epochs)))]
+        metrics = metrics.reset_index(drop=True)
+        activity = activity[(activity["epoch"] % probe_every == 0) | (activity["epoch"] == epochs)].reset_index(drop=True)
     timing["total"] = time.perf_counter() - t_start
     return TrainResult(
         mi=mi,
