@@ -27,11 +27,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a parameter (value parsed as YAML); one setting only")
     run.add_argument("--force", action="store_true", help="execute even if the cached output is current")
     run.add_argument("--jobs", type=int, default=None, help="settings run in parallel")
+    run.add_argument("--executor", default="processes", choices=("processes", "serial", "dask"),
+                     help="where settings run (dask needs the 'distributed' package)")
 
     book = sub.add_parser("book", help="execute every setting, then build the HTML book")
     book.add_argument("--profile", default="standard", choices=PROFILES)
     book.add_argument("--force", action="store_true")
     book.add_argument("--jobs", type=int, default=None)
+    book.add_argument("--executor", default="processes", choices=("processes", "serial", "dask"))
     book.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors")
 
     sub.add_parser("list", help="list the settings and their notebooks")
@@ -53,10 +56,12 @@ def main(argv: list[str] | None = None) -> int:
                 r = pipeline.run_setting(args.params[0], args.profile, overrides, force=args.force, root=root)
                 print(f"{r.name:<36} {r.status:<9} {r.seconds:8.1f} s  -> {r.output}")
             else:
-                pipeline.run_settings(args.params, args.profile, force=args.force, root=root, jobs=args.jobs)
+                with pipeline.make_executor(args.executor, args.jobs) as ex:
+                    pipeline.run_settings(args.params, args.profile, force=args.force, root=root, executor=ex)
         elif args.command == "book":
-            index = pipeline.build_book(args.profile, root=root, force=args.force, jobs=args.jobs,
-                                        strict=args.strict)
+            with pipeline.make_executor(args.executor, args.jobs) as ex:
+                index = pipeline.build_book(args.profile, root=root, force=args.force, strict=args.strict,
+                                            executor=ex)
             print(f"The book is at {index}")
         elif args.command == "list":
             for path in pipeline.discover(root):

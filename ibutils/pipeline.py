@@ -309,7 +309,12 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
                 futures = [executor.submit(run_setting, p, profile, None, force=force, root=root)
                            for p in stages[stage]]
                 for fut in as_completed(futures):
-                    report = fut.result()
+                    try:
+                        report = fut.result()
+                    except BaseException:
+                        for other in futures:  # stop what has not started; report the first failure
+                            other.cancel()
+                        raise
                     reports.append(report)
                     bar.write(f"{report.name:<36} {report.status:<9} {report.seconds:8.1f} s")
                     bar.update()
