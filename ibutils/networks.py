@@ -34,23 +34,15 @@ def derivative_table(names, points=(0.0, 2.0, 5.0)) -> pd.DataFrame:
 
 def plot_derivatives(names, lo: float = -5.0, hi: float = 5.0, n: int = 401, ncols: int = 4):
     """Each activation (thin) and its derivative (thick), coloured by saturation class."""
-    import matplotlib.pyplot as plt
+    from .plots import activation_grid
 
-    x = np.linspace(lo, hi, n)
-    names = list(names)
-    nrows = int(np.ceil(len(names) / ncols))
-    colors = {"double": "C0", "single": "C1", "none": "C2"}
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.3 * nrows), sharex=True, squeeze=False)
-    for ax, name in zip(axes.flat, names):
-        act = activations.get(name)
-        ax.plot(x, derivative(name, x), color=colors[act.saturation], lw=2, label="f'(x)")
+    def draw(ax, x, act, color):
+        ax.plot(x, derivative(act.name, x), color=color, lw=2, label="f'(x)")
         ax.plot(x, np.clip(act(x), -2, 2), color="grey", lw=0.8, ls="--", label="f(x) (clipped)")
         ax.set_ylim(-1.2, 2.1)
-        ax.set_title(f"{name} ({act.saturation})", fontsize=10)
-    for ax in list(axes.flat)[len(names):]:
-        ax.remove()
-    axes.flat[0].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+
+    fig = activation_grid(names, draw, lo, hi, n, ncols)
+    fig.axes[0].legend(fontsize=7, loc="upper left")
     return fig
 
 

@@ -23,8 +23,11 @@ def setup() -> None:
         pass
 
 
-def activation_shapes(names, lo: float = -5.0, hi: float = 5.0, n: int = 401, ncols: int = 4):
-    """Plot each registered activation on [lo, hi], coloured by its saturation class."""
+SATURATION_COLORS = {"double": "C0", "single": "C1", "none": "C2"}
+
+
+def activation_grid(names, draw, lo: float = -5.0, hi: float = 5.0, n: int = 401, ncols: int = 4):
+    """One panel per activation on [lo, hi]; ``draw(ax, x, activation, color)`` fills a panel."""
     import matplotlib.pyplot as plt
 
     from . import activations
@@ -32,17 +35,24 @@ def activation_shapes(names, lo: float = -5.0, hi: float = 5.0, n: int = 401, nc
     x = np.linspace(lo, hi, n)
     names = list(names)
     nrows = int(np.ceil(len(names) / ncols))
-    colors = {"double": "C0", "single": "C1", "none": "C2"}
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.3 * nrows), sharex=True, squeeze=False)
     for ax, name in zip(axes.flat, names):
         act = activations.get(name)
-        ax.plot(x, act(x), color=colors[act.saturation], lw=2)
+        draw(ax, x, act, SATURATION_COLORS[act.saturation])
         ax.set_title(f"{name} ({act.saturation})", fontsize=10)
-        ax.axhline(0, color="grey", lw=0.5)
     for ax in list(axes.flat)[len(names):]:
         ax.remove()
     fig.tight_layout()
     return fig
+
+
+def activation_shapes(names, lo: float = -5.0, hi: float = 5.0, n: int = 401, ncols: int = 4):
+    """Plot each registered activation on [lo, hi], coloured by its saturation class."""
+    def draw(ax, x, act, color):
+        ax.plot(x, act(x), color=color, lw=2)
+        ax.axhline(0, color="grey", lw=0.5)
+
+    return activation_grid(names, draw, lo, hi, n, ncols)
 
 
 def facet_lines(df, *, x: str, y: str, hue: str, col: str | None = None, col_wrap: int = 4,
