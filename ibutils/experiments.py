@@ -24,7 +24,10 @@ All information quantities are in bits; epochs count completed epochs.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -42,7 +45,8 @@ SUBSETS = ("full", "train", "test")
 __all__ = [
     "LAYERS", "EstimatorSpec", "parse_estimators", "make_estimators", "RunMaxBinning", "HarmonicsRun",
     "run_harmonics", "snapshot_schedule", "error_curves", "max_activation", "split_by_max_activation",
-    "snr_transition", "loss_kink", "compression_timing", "loss_rate_check", "describe_profile",
+    "snr_transition", "loss_kink", "compression_timing", "timing_summary", "loss_rate_check", "describe_profile",
+    "compression_table", "quiet_native_stderr",
 ]
 
 
@@ -209,6 +213,29 @@ def _max_recorder(store: list):
     return f
 
 
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Send the process's native stderr (file descriptor 2) to /dev/null for the block.
+
+    TensorFlow's C++ runtime writes start-up lines (absl, oneDNN) straight to fd 2, which
+    Jupyter kernels forward into notebook outputs; Python exceptions are unaffected.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. some embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def run_harmonics(*, activation: str = "tanh", estimators: Sequence[Mapping[str, Any]] = (), epochs: int = 8000,
                   n_seeds: int = 50, seed: int = 0, batch_size: int | None = 256, lr: float = 4e-4,
                   optimizer: str = "adam", split: str = "saxe", zero_mean: bool = False, init: str = "width",
@@ -222,6 +249,16 @@ def run_harmonics(*, activation: str = "tanh", estimators: Sequence[Mapping[str,
     ``[0, max_r]``. Estimators other than ``run_max`` are measured in the first pass.
     """
     from .data import load_harmonics
+
+    with quiet_native_stderr():
+        return _run_harmonics(load_harmonics, activation=activation, estimators=estimators, epochs=epochs,
+                              n_seeds=n_seeds, seed=seed, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                              split=split, zero_mean=zero_mean, init=init, initial_bias=initial_bias,
+                              snapshots=snapshots, layers=layers, probe_every=probe_every)
+
+
+def _run_harmonics(load_harmonics, *, activation, estimators, epochs, n_seeds, seed, batch_size, lr, optimizer,
+                   split, zero_mean, init, initial_bias, snapshots, layers, probe_every):
     from .train import train_ensemble
 
     specs = parse_estimators(estimators)
@@ -314,7 +351,9 @@ def snr_transition(grads: pd.DataFrame, *, window: int = 9, tail: float = 0.2) -
     for (s, l), g in grads.sort_values("epoch").groupby(["seed", "layer"], sort=True):
         snr = g["snr"].to_numpy(dtype=float)
         ep = g["epoch"].to_numpy()
-        if not np.all(np.isfinite(snr)) or len(snr) < 3:
+        ok = np.isfinite(snr) & (snr > 0)  # dead units (0/0) and full batch (inf) carry no SNR
+        snr, ep = snr[ok], ep[ok]
+        if len(snr) < 3:
             rows.append((s, l, np.nan, np.nan))
             continue
         sm = _smooth_log(snr, window)
@@ -391,7 +430,8 @@ def loss_rate_check(X, y, *, layers: Sequence[int] = LAYERS, activation: str = "
     (``-lr ||mean g||^2``), ``rel_error`` of the prediction, ``naive`` (``-lr mean ||g_b||^2``),
     ``snr`` (``||mean g|| / ||std g||`` over all weights).
     """
-    import tensorflow as tf
+    with quiet_native_stderr():
+        import tensorflow as tf
 
     from . import activations, models
     from .train import batch_order
@@ -414,6 +454,7 @@ def loss_rate_check(X, y, *, layers: Sequence[int] = LAYERS, activation: str = "
 
     def grad(w, xb, yb):
         with tf.GradientTape() as tape:
+            tape.watch(w)
             L = loss_fn(w, xb, yb)
         return L, tape.gradient(L, w)
 
