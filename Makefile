@@ -20,7 +20,7 @@ book: install
 	$(BIN)/python -m ibutils book --profile $(PROFILE) $(if $(FORCE),--force) $(if $(STRICT),--strict) $(if $(JOBS),--jobs $(JOBS))
 
 test: install
-	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore-glob="*/.*.tmp.*" tests notebooks
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
