@@ -43,6 +43,8 @@ ADAM_EPSILON = 1e-7  # Keras' default (PyTorch uses 1e-8)
 ADAM_BETA_1 = 0.9
 ADAM_BETA_2 = 0.999
 MAX_NORM_EPSILON = 1e-7  # keras.backend.epsilon(), used by keras.constraints.MaxNorm
+BN_MOMENTUM = 0.99  # keras.layers.BatchNormalization defaults
+BN_EPSILON = 1e-3
 
 
 def resolve_init(init: str) -> str:

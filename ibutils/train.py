@@ -183,7 +183,9 @@ class TrainResult:
     metrics : DataFrame
         ``seed, epoch, split, loss, accuracy`` per epoch, ``split`` in train/eval.
     activity : DataFrame
-        ``seed, epoch, layer, max_abs`` per epoch.
+        ``seed, epoch, layer, max_abs, dead_fraction`` per epoch (``dead_fraction``: share
+        of the layer's units whose activation is exactly 0 on every MI sample; NaN for the
+        read-out).
     activations : dict
         ``epoch -> list`` (one array ``(R, N, d)`` per layer) for the epochs named in
         ``store_activations_at``; empty otherwise.
@@ -201,6 +203,9 @@ class TrainResult:
     timing : dict
         Seconds: ``compile``, ``train`` (compiled epochs), ``forward`` (snapshot
         passes), ``mi`` (estimators), ``total``.
+    batch_norm : list of dict
+        With ``batch_norm=True``: per hidden layer the final ``gamma``, ``beta``,
+        ``moving_mean`` and ``moving_variance``, each ``(R, width)``; empty otherwise.
     """
 
     mi: pd.DataFrame
@@ -214,6 +219,7 @@ class TrainResult:
     unfiltered: dict
     weights: list
     timing: dict = field(default_factory=dict)
+    batch_norm: list = field(default_factory=list)
 
     @property
     def train_seconds(self) -> float:
@@ -268,13 +274,51 @@ def _as_pair(res, R):
     return a, b
 
 
+def _per_replica_bias(initial_bias, R):
+    """(R,) initial hidden biases from a number or a sequence of R numbers."""
+    b = np.asarray(initial_bias, dtype=np.float64)
+    if b.ndim == 0:
+        b = np.full(R, float(b))
+    if b.shape != (R,) or not np.all(np.isfinite(b)):
+        raise ValueError(f"initial_bias: expected a finite number or {R} finite numbers (one per replica), "
+                         f"got {initial_bias!r}")
+    return b
+
+
+def _per_replica_max_norm(max_norm, R):
+    """(R,) max-norm bounds (inf: unconstrained) from None/False, a number, or R of those."""
+    def one(x):
+        if x is None or x is False:
+            return np.inf
+        try:
+            x = float(x)
+        except (TypeError, ValueError):
+            raise ValueError(f"max_norm must be > 0 or None, got {x!r}") from None
+        if not x > 0:
+            raise ValueError(f"max_norm must be > 0 or None, got {x}")
+        return x
+
+    if isinstance(max_norm, (list, tuple, np.ndarray)):
+        if len(max_norm) != R:
+            raise ValueError(f"max_norm: expected one bound per replica ({R}), got {len(max_norm)}")
+        return np.array([one(x) for x in max_norm], dtype=np.float64)
+    return np.full(R, one(max_norm))
+
+
 # ---------------------------------------------------------------------------------
 # The compiled engine
 # ---------------------------------------------------------------------------------
 class _Engine:
-    """Compiled programs for one network configuration (any replica count)."""
+    """Compiled programs for one network configuration (any replica count).
 
-    def __init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm, eval_in_probe, probe_every=1):
+    ``max_norm`` is a flag here (truthy: the compiled update applies the constraint);
+    the per-replica bounds are a tensor argument of the programs, so one engine serves
+    every bound. ``batch_norm`` adds Keras ``BatchNormalization`` after each hidden
+    activation (see :func:`train_ensemble`).
+    """
+
+    def __init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm, eval_in_probe, probe_every=1,
+                 batch_norm=False):
         import tensorflow as tf
 
         self.tf = tf
@@ -286,40 +330,45 @@ class _Engine:
         self.n_train = int(n_train)
         self.B = self.n_train if batch_size is None else int(min(batch_size, n_train))
         self.nb = -(-self.n_train // self.B)
-        self.max_norm = None if not max_norm else float(max_norm)
+        self.max_norm = bool(max_norm) or None
+        self.batch_norm = bool(batch_norm)
         self.eval_in_probe = eval_in_probe  # (start, stop) of the eval samples inside the probe, or None
         self.probe_every = int(probe_every)
-        # flat layout: kernels (out, in) then biases (out, 1)
+        # flat layout: kernels (out, in), biases (out, 1), then (batch norm) gammas and betas (width, 1)
         self.kshapes = [(b, a) for a, b in zip(sizes[:-1], sizes[1:])]
         self.bshapes = [(b, 1) for b in sizes[1:]]
         counts = [a * b for a, b in self.kshapes] + [b for b, _ in self.bshapes]
+        if self.batch_norm:
+            counts += 2 * list(sizes[1:-1])
         self.offs = np.concatenate(([0], np.cumsum(counts))).astype(int)
         self.P = int(self.offs[-1])
         kind = np.zeros((self.P, self.L), np.float32)  # kernel entries of each layer
         for l in range(self.L):
             kind[self.offs[l] : self.offs[l + 1], l] = 1.0
         self.kind = kind
-        # per-hidden-unit indicator for max-norm (rows of each hidden kernel)
-        units = []
-        for l in range(self.L - 1):
-            out, inn = self.kshapes[l]
-            for o in range(out):
-                u = np.zeros(self.P, np.float32)
-                s = self.offs[l] + o * inn
-                u[s : s + inn] = 1.0
-                units.append(u)
-        self.unit = np.stack(units, axis=1) if units else np.zeros((self.P, 0), np.float32)
         self.chunk = tf.function(self._chunk, jit_compile=True, reduce_retracing=True)
         self.forward_all = tf.function(self._forward_all, jit_compile=True, reduce_retracing=True)
 
     # -- packing -------------------------------------------------------------------
+    @property
+    def hidden(self):
+        return [b for b, _ in self.bshapes[:-1]]
+
+    @property
+    def n_bn_state(self):
+        """Length of the moving-statistics vector per replica (means, then variances)."""
+        return 2 * sum(self.hidden) if getattr(self, "batch_norm", False) else 0
+
     def pack(self, params_list):
-        """(R, P) flat vector from a list (per replica) of Keras-layout params."""
+        """(R, P) flat vector from a list (per replica) of Keras-layout params (BN: gamma 1, beta 0)."""
         flat = []
         for params in params_list:
             ks = [np.asarray(W, np.float32).T.ravel() for W, _ in params]
             bs = [np.asarray(b, np.float32).ravel() for _, b in params]
-            flat.append(np.concatenate(ks + bs))
+            extra = []
+            if getattr(self, "batch_norm", False):
+                extra = [np.ones(w, np.float32) for w in self.hidden] + [np.zeros(w, np.float32) for w in self.hidden]
+            flat.append(np.concatenate(ks + bs + extra))
         return np.stack(flat).astype(np.float32)
 
     def unpack_np(self, theta):
@@ -329,6 +378,21 @@ class _Engine:
             W = theta[:, self.offs[l] : self.offs[l + 1]].reshape((R,) + self.kshapes[l]).transpose(0, 2, 1)
             b = theta[:, self.offs[self.L + l] : self.offs[self.L + l + 1]]
             out.append((np.ascontiguousarray(W), np.ascontiguousarray(b)))
+        return out
+
+    def unpack_bn_np(self, theta, bn):
+        """Per hidden layer: dict of gamma, beta, moving_mean, moving_variance, each (R, width)."""
+        if not getattr(self, "batch_norm", False):
+            return []
+        H = len(self.hidden)
+        g0 = self.offs[2 * self.L]
+        cum = np.concatenate(([0], np.cumsum(self.hidden))).astype(int)
+        tot = int(cum[-1])
+        out = []
+        for l in range(H):
+            a, b = cum[l], cum[l + 1]
+            out.append(dict(gamma=theta[:, g0 + a : g0 + b].copy(), beta=theta[:, g0 + tot + a : g0 + tot + b].copy(),
+                            moving_mean=bn[:, a:b].copy(), moving_variance=bn[:, tot + a : tot + b].copy()))
         return out
 
     def _unpack(self, theta):
@@ -341,67 +405,133 @@ class _Engine:
         ]
         return Ws, bs
 
-    def _forward(self, theta, h):
-        """Per-layer outputs (R, width, n); the last entry holds the logits."""
+    def _split_bn(self, flat, start):
+        """Per hidden layer (R, width, 1) slices of ``flat[:, start:]`` (layers back to back)."""
+        tf = self.tf
+        R = tf.shape(flat)[0]
+        out, pos = [], start
+        for w in self.hidden:
+            out.append(tf.reshape(flat[:, pos : pos + w], tf.stack([R, w, 1])))
+            pos += w
+        return out
+
+    def _forward(self, theta, h, bn=None, w=None, extras=False):
+        """Per-layer outputs (R, width, n); the last entry holds the logits.
+
+        With batch norm, ``w`` (a (1, n) mask) selects training mode: batch moments over
+        the valid samples (returned when ``extras``); otherwise the moving statistics
+        ``bn`` are used. ``extras`` also returns the hidden activations before batch norm.
+        """
         tf = self.tf
         Ws, bs = self._unpack(theta)
-        outs = []
+        use_bn = getattr(self, "batch_norm", False)
+        if use_bn:
+            tot = sum(self.hidden)
+            g0 = int(self.offs[2 * self.L])
+            gammas, betas = self._split_bn(theta, g0), self._split_bn(theta, g0 + tot)
+            if w is None:
+                mmeans, mvars = self._split_bn(bn, 0), self._split_bn(bn, tot)
+        outs, acts, moments = [], [], []
         for l in range(self.L):
             z = tf.linalg.matmul(Ws[l], h) + bs[l]
-            h = self.act.tf(z) if l < self.L - 1 else z
+            if l < self.L - 1:
+                a = self.act.tf(z)
+                acts.append(a)
+                if use_bn:
+                    if w is not None:  # training mode: (masked) batch moments, biased variance (tf.nn.moments)
+                        nval = tf.reduce_sum(w)
+                        mean = tf.reduce_sum(a * w, axis=2, keepdims=True) / nval
+                        var = tf.reduce_sum(tf.square(a - tf.stop_gradient(mean)) * w, axis=2, keepdims=True) / nval
+                        moments.append((mean, var))
+                    else:
+                        mean, var = mmeans[l], mvars[l]
+                    inv = tf.math.rsqrt(var + models.BN_EPSILON) * gammas[l]
+                    h = a * inv + (betas[l] - mean * inv)
+                else:
+                    h = a
+            else:
+                h = z
             outs.append(h)
+        if extras:
+            return outs, acts, moments
         return outs
 
     # -- compiled programs -------------------------------------------------------------
-    def _forward_all(self, theta, XP):
+    def _forward_all(self, theta, XP, bn=None):
         """Activity of every layer on the probe, sample-major: tuple of (R, N, d)."""
         tf = self.tf
         R = tf.shape(theta)[0]
         h0 = tf.broadcast_to(XP[None], tf.stack([R, *XP.shape]))
-        outs = self._forward(theta, h0)
+        outs = self._forward(theta, h0, bn)
         outs[-1] = tf.nn.softmax(outs[-1], axis=1)
         return tuple(tf.transpose(o, [0, 2, 1]) for o in outs)
 
-    def _probe(self, theta, XP, XE, YE):
-        """End-of-epoch max |activation| per layer (R, L) and eval loss/acc (R,)."""
+    def _probe(self, theta, bn, XP, XE, YE):
+        """End-of-epoch max |activation| and dead-unit fraction per layer (R, L), eval loss/acc (R,).
+
+        A hidden unit is dead when its activation (before batch norm) is exactly 0 on every
+        probe sample; the read-out's entry is NaN.
+        """
         tf = self.tf
         R = tf.shape(theta)[0]
-        outs = self._forward(theta, tf.broadcast_to(XP[None], tf.stack([R, *XP.shape])))
+        outs, acts, _ = self._forward(theta, tf.broadcast_to(XP[None], tf.stack([R, *XP.shape])), bn, extras=True)
         maxabs = [tf.reduce_max(tf.abs(o), axis=[1, 2]) for o in outs[:-1]]
         maxabs.append(tf.reduce_max(tf.nn.softmax(outs[-1], axis=1), axis=[1, 2]))
+        dead = [tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(a, 0.0), axis=2), tf.float32), axis=1) for a in acts]
+        dead.append(tf.fill(tf.stack([R]), np.float32(np.nan)))
         if self.eval_in_probe is not None:
             a, b = self.eval_in_probe
             logits = outs[-1][:, :, a:b]
         else:
-            logits = self._forward(theta, tf.broadcast_to(XE[None], tf.stack([R, *XE.shape])))[-1]
+            logits = self._forward(theta, tf.broadcast_to(XE[None], tf.stack([R, *XE.shape])), bn)[-1]
         logp = tf.nn.log_softmax(logits, axis=1)
         loss = -tf.reduce_mean(tf.reduce_sum(YE[None] * logp, axis=1), axis=1)
         acc = tf.reduce_mean(
             tf.cast(tf.equal(tf.argmax(logits, axis=1), tf.argmax(YE, axis=0)[None]), tf.float32), axis=1
         )
-        return tf.stack(maxabs, axis=1), loss, acc
+        return tf.stack(maxabs, axis=1), tf.stack(dead, axis=1), loss, acc
 
-    def _chunk(self, theta, m, v, t, seeds_u32, e0, k, n_epochs, XT, YT, XP, XE, YE):
+    def _apply_max_norm(self, theta, mn):
+        """``keras.constraints.MaxNorm`` on each hidden kernel with per-replica bounds ``mn`` (R,);
+        replicas with an infinite bound are left unchanged."""
+        tf = self.tf
+        R = tf.shape(theta)[0]
+        on = tf.math.is_finite(mn)[:, None]
+        bound = tf.where(on, mn[:, None], 0.0)
+        pieces = []
+        for l in range(self.L - 1):
+            out, inn = self.kshapes[l]
+            W = tf.reshape(theta[:, self.offs[l] : self.offs[l + 1]], tf.stack([R, out, inn]))
+            norms = tf.sqrt(tf.reduce_sum(tf.square(W), axis=2))  # (R, out): each unit's incoming weights
+            desired = tf.clip_by_value(norms, 0.0, bound)
+            scale = tf.where(on, desired / (models.MAX_NORM_EPSILON + norms), 1.0)
+            pieces.append(tf.reshape(W * scale[:, :, None], tf.stack([R, out * inn])))
+        out = tf.concat(pieces + [theta[:, self.offs[self.L - 1] :]], axis=1)
+        out.set_shape(theta.shape)
+        return out
+
+    def _chunk(self, theta, m, v, t, bn, seeds_u32, mn, e0, k, n_epochs, XT, YT, XP, XE, YE):
         """Run ``k`` (<= MAX_CHUNK) epochs starting at global epoch ``e0``."""
         tf = self.tf
         R = tf.shape(theta)[0]
         N, B, nb, L = self.n_train, self.B, self.nb, self.L
         kind = tf.constant(self.kind)
-        unit = tf.constant(self.unit)
         lr = tf.constant(self.lr, tf.float32)
         b1 = tf.constant(models.ADAM_BETA_1, tf.float32)
         b2 = tf.constant(models.ADAM_BETA_2, tf.float32)
         pos = tf.range(B)
         f32 = tf.float32
+        use_bn = getattr(self, "batch_norm", False)
+        mom = models.BN_MOMENTUM
 
         def bufs():
             return [tf.TensorArray(f32, size=MAX_CHUNK, element_shape=s) for s in
-                    [(None,), (None,), (None,), (None,), (None, L), (None, L), (None, L), (None, L)]]
+                    [(None,), (None,), (None,), (None,), (None, L), (None, L), (None, L), (None, L), (None, L)]]
 
-        def epoch_body(j, theta, m, v, t, tas):
+        def epoch_body(j, theta, m, v, t, bn, tas):
             perm = _tf_batch_order(seeds_u32, e0 + j, N)  # (R, N)
 
-            def step(i, theta, m, v, t, g0, S, Q, lsum, csum):
+            def step(i, theta, m, v, t, bn, g0, S, Q, lsum, csum):
                 p = i * B + pos
                 valid = p < N
                 idx = tf.gather(perm, tf.minimum(p, N - 1), axis=1)  # (R, B)
@@ -411,10 +541,20 @@ class _Engine:
                 nvalid = tf.reduce_sum(w)
                 with tf.GradientTape() as tape:
                     tape.watch(theta)
-                    logits = self._forward(theta, xb)[-1]
+                    if use_bn:
+                        outs, _, moments = self._forward(theta, xb, bn, w=w[None], extras=True)
+                        logits = outs[-1]
+                    else:
+                        logits = self._forward(theta, xb)[-1]
                     ce = -tf.reduce_sum(yb * tf.nn.log_softmax(logits, axis=1), axis=1)  # (R, B)
                     loss = tf.reduce_sum(ce * w) / nvalid
                 g = tape.gradient(loss, theta)
+                if use_bn:  # Keras: moving = moving * momentum + batch * (1 - momentum)
+                    batch = tf.concat([tf.reshape(mo[0], tf.stack([R, -1])) for mo in moments]
+                                      + [tf.reshape(mo[1], tf.stack([R, -1])) for mo in moments], axis=1)
+                    new_bn = bn * mom + batch * (1.0 - mom)
+                    new_bn.set_shape(bn.shape)
+                    bn = new_bn
                 correct = tf.cast(tf.equal(tf.argmax(logits, axis=1), tf.argmax(yb, axis=1)), f32)
                 lsum = lsum + tf.reduce_sum(ce * w, axis=1)
                 csum = csum + tf.reduce_sum(correct * w, axis=1)
@@ -429,18 +569,14 @@ class _Engine:
                     theta = theta - (m * alpha) / (tf.sqrt(v) + models.ADAM_EPSILON)
                 else:
                     theta = theta - lr * g
-                if self.max_norm is not None:
-                    norms = tf.sqrt(tf.linalg.matmul(tf.square(theta), unit))  # (R, U)
-                    desired = tf.clip_by_value(norms, 0.0, self.max_norm)
-                    scale = desired / (models.MAX_NORM_EPSILON + norms)
-                    covered = tf.reduce_sum(unit, axis=1)[None]  # entries under the constraint
-                    theta = theta * (tf.linalg.matmul(scale, unit, transpose_b=True) + (1.0 - covered))
-                return i + 1, theta, m, v, t, g0, S, Q, lsum, csum
+                if self.max_norm:
+                    theta = self._apply_max_norm(theta, mn)
+                return i + 1, theta, m, v, t, bn, g0, S, Q, lsum, csum
 
             zP = tf.zeros_like(theta)
             zR = tf.zeros(tf.stack([R]), f32)
-            _, theta, m, v, t, g0, S, Q, lsum, csum = tf.while_loop(
-                lambda i, *a: i < nb, step, (tf.constant(0), theta, m, v, t, zP, zP, zP, zR, zR)
+            _, theta, m, v, t, bn, g0, S, Q, lsum, csum = tf.while_loop(
+                lambda i, *a: i < nb, step, (tf.constant(0), theta, m, v, t, bn, zP, zP, zP, zR, zR)
             )
             mean = g0 + S / nb
             var = tf.maximum(Q / nb - tf.square(S / nb), 0.0)
@@ -448,23 +584,24 @@ class _Engine:
             gstd = tf.sqrt(tf.linalg.matmul(var, kind))
             wnorm = tf.sqrt(tf.linalg.matmul(tf.square(theta), kind))
             if self.probe_every == 1:
-                maxabs, eloss, eacc = self._probe(theta, XP, XE, YE)
+                maxabs, dead, eloss, eacc = self._probe(theta, bn, XP, XE, YE)
             else:
                 done = e0 + j + 1
-                maxabs, eloss, eacc = tf.cond(
+                nanRL = lambda: tf.fill(tf.stack([R, L]), np.float32(np.nan))  # noqa: E731
+                nanR = lambda: tf.fill(tf.stack([R]), np.float32(np.nan))  # noqa: E731
+                maxabs, dead, eloss, eacc = tf.cond(
                     tf.logical_or(tf.equal(done % self.probe_every, 0), tf.equal(done, n_epochs)),
-                    lambda: self._probe(theta, XP, XE, YE),
-                    lambda: (tf.fill(tf.stack([R, L]), np.nan), tf.fill(tf.stack([R]), np.nan),
-                             tf.fill(tf.stack([R]), np.nan)),
+                    lambda: self._probe(theta, bn, XP, XE, YE),
+                    lambda: (nanRL(), nanRL(), nanR(), nanR()),
                 )
-            vals = [lsum / N, csum / N, eloss, eacc, gmean, gstd, wnorm, maxabs]
+            vals = [lsum / N, csum / N, eloss, eacc, gmean, gstd, wnorm, maxabs, dead]
             tas = [ta.write(j, x) for ta, x in zip(tas, vals)]
-            return j + 1, theta, m, v, t, tas
+            return j + 1, theta, m, v, t, bn, tas
 
-        _, theta, m, v, t, tas = tf.while_loop(
-            lambda j, *a: j < k, epoch_body, (tf.constant(0), theta, m, v, t, bufs())
+        _, theta, m, v, t, bn, tas = tf.while_loop(
+            lambda j, *a: j < k, epoch_body, (tf.constant(0), theta, m, v, t, bn, bufs())
         )
-        return theta, m, v, t, tuple(ta.stack() for ta in tas)
+        return theta, m, v, t, bn, tuple(ta.stack() for ta in tas)
 
 
 _ENGINES: dict = {}
@@ -499,8 +636,8 @@ def train_ensemble(
     seed: int = 0,
     snapshot_epochs: Any = "tishby",
     init: str = "width",
-    initial_bias: float = 0.0,
-    max_norm: float | None = None,
+    initial_bias: float | Sequence[float] = 0.0,
+    max_norm: float | None | Sequence[float | None] = None,
     batch_norm: bool = False,
     mi_data: Any = "full",
     estimators: Mapping[str, Callable] | None = None,
@@ -536,10 +673,27 @@ def train_ensemble(
         ``"tishby"`` (274 log-spaced epochs of 8000), ``"saxe"``, ``"deep_bottleneck"``,
         ``"every"``, ``"delta_skip"`` (adaptive), an explicit list, or a schedule
         object (see :mod:`ibutils.schedules`).
-    init, initial_bias, max_norm : see :func:`ibutils.models.init_params` and
-        :func:`ibutils.models.build_model`.
+    init : see :func:`ibutils.models.init_params`.
+    initial_bias : float or sequence of float
+        Constant initial bias of the hidden layers; a sequence of ``n_seeds`` values gives
+        each replica its own (replica ``r`` then equals a lone network with
+        ``initial_bias=initial_bias[r]`` and ``seed=seed + r``), so a bias sweep trains as
+        one stacked ensemble.
+    max_norm : float, None or sequence
+        ``keras.constraints.MaxNorm`` on every hidden kernel (each unit's incoming weight
+        vector), applied after every update; a sequence of ``n_seeds`` bounds (``None``
+        for an unconstrained replica) gives each replica its own bound (an ``(R,)``
+        vector inside the compiled update).
     batch_norm : bool
-        Not supported by the stacked trainer yet (use :func:`ibutils.models.build_model`).
+        Keras ``BatchNormalization()`` (momentum 0.99, epsilon 1e-3, gamma 1, beta 0)
+        after each hidden layer's activation, as :func:`ibutils.models.build_model`
+        (``Dense(activation) -> BatchNormalization``, the Deep Bottleneck
+        ``feedforward_batchnorm`` model). Training steps normalise with the moments of
+        the minibatch (biased variance; the last partial minibatch over its valid
+        samples), then update the moving statistics; the probe, the eval metrics and
+        the MI snapshots use the moving statistics (inference mode). The measured
+        output of a hidden layer is the batch-norm output (what the next layer
+        receives); ``dead_fraction`` is measured on the activation before it.
     mi_data : {"full", "train", "test"} or (X, y)
         Samples whose layer activity is measured: train and eval concatenated (Shwartz-Ziv
         & Tishby), the training set, the eval set (Saxe et al.), or an explicit pair.
@@ -579,8 +733,6 @@ def train_ensemble(
     activations.get(activation)
     optimizer = models.check_optimizer(optimizer)
     init = models.resolve_init(init)
-    if batch_norm:
-        raise ValueError("batch_norm=True is not supported by train_ensemble yet; use ibutils.models.build_model")
     n_seeds, epochs = int(n_seeds), int(epochs)
     if n_seeds < 1:
         raise ValueError(f"n_seeds must be >= 1, got {n_seeds}")
@@ -590,9 +742,10 @@ def train_ensemble(
         raise ValueError(f"lr must be > 0, got {lr}")
     if batch_size is not None and int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
-    if max_norm is not None and max_norm is not False and not max_norm > 0:
-        raise ValueError(f"max_norm must be > 0 or None, got {max_norm}")
-    max_norm = float(max_norm) if max_norm else None
+    biases = _per_replica_bias(initial_bias, n_seeds)
+    bounds_mn = _per_replica_max_norm(max_norm, n_seeds)
+    has_max_norm = bool(np.isfinite(bounds_mn).any())
+    batch_norm = bool(batch_norm)
     Xtr, Xev = _features(X_train, "X_train"), _features(X_eval, "X_eval")
     ytr, yev = _labels(y_train, name="y_train"), _labels(y_eval, name="y_eval")
     if len(ytr) != len(Xtr) or len(yev) != len(Xev):
@@ -643,9 +796,15 @@ def train_ensemble(
     probe_every = int(probe_every)
     if probe_every < 1:
         raise ValueError(f"probe_every must be >= 1, got {probe_every}")
-    engine = _engine(sizes, activation, optimizer, lr, batch_size, len(Xtr), max_norm, ev_in, probe_every)
-    params0 = [models.init_params(sizes[0], sizes[1:-1], sizes[-1], init=init, initial_bias=initial_bias, seed=int(s)) for s in seeds]
+    # batch_norm is passed only when set, so engine subclasses with the older signature keep working
+    engine = _engine(sizes, activation, optimizer, lr, batch_size, len(Xtr), True if has_max_norm else None, ev_in,
+                     probe_every, *((True,) if batch_norm else ()))
+    params0 = [models.init_params(sizes[0], sizes[1:-1], sizes[-1], init=init, initial_bias=float(b), seed=int(s))
+               for s, b in zip(seeds, biases)]
     theta0 = engine.pack(params0)
+    bn0 = np.zeros((n_seeds, engine.n_bn_state), np.float32)
+    if batch_norm:  # moving means 0, moving variances 1 (Keras' initial values)
+        bn0[:, engine.n_bn_state // 2:] = 1.0
     eye = np.eye(n_classes, dtype=np.float32)
     consts = dict(
         XT=tf.constant(Xtr.T.copy()), YT=tf.constant(eye[ytr].T.copy()), XP=tf.constant(Xp.T.copy()),
@@ -654,8 +813,8 @@ def train_ensemble(
     states = []
     for sl in shards:
         th = tf.constant(theta0[sl])
-        states.append([th, tf.zeros_like(th), tf.zeros_like(th), tf.constant(0.0),
-                       tf.constant(seeds[sl].astype(np.uint32))])
+        states.append([th, tf.zeros_like(th), tf.zeros_like(th), tf.constant(0.0), tf.constant(bn0[sl]),
+                       tf.constant(seeds[sl].astype(np.uint32)), tf.constant(bounds_mn[sl].astype(np.float32))])
     pool = ThreadPoolExecutor(n_shards) if n_shards > 1 else None
 
     def run_shards(fn):
@@ -668,10 +827,10 @@ def train_ensemble(
 
     def run_epochs(e0, k):
         def one(i):
-            th, m, v, t, sd = states[i]
-            th, m, v, t, st = engine.chunk(th, m, v, t, sd, tf.constant(e0, tf.int32), tf.constant(k, tf.int32),
+            th, m, v, t, bn, sd, mn = states[i]
+            th, m, v, t, bn, st = engine.chunk(th, m, v, t, bn, sd, mn, tf.constant(e0, tf.int32), tf.constant(k, tf.int32),
                                            tf.constant(epochs, tf.int32), **consts)
-            states[i][:4] = [th, m, v, t]
+            states[i][:5] = [th, m, v, t, bn]
             return [s.numpy()[:k] for s in st]
 
         return run_shards(one)
@@ -679,7 +838,7 @@ def train_ensemble(
     # compile (k = 0 runs no epoch)
     tc = time.perf_counter()
     run_epochs(0, 0)
-    run_shards(lambda i: engine.forward_all(states[i][0], consts["XP"]))
+    run_shards(lambda i: engine.forward_all(states[i][0], consts["XP"], states[i][4]))
     timing["compile"] = time.perf_counter() - tc
 
     mi_rows = {name: [] for name in estimators}
@@ -706,7 +865,7 @@ def train_ensemble(
             if is_snap or is_store:
                 t0 = time.perf_counter()
                 acts = [np.concatenate(z) for z in zip(*run_shards(
-                    lambda i: [o.numpy() for o in engine.forward_all(states[i][0], consts["XP"])]))]
+                    lambda i: [o.numpy() for o in engine.forward_all(states[i][0], consts["XP"], states[i][4])]))]
                 timing["forward"] += time.perf_counter() - t0
                 if is_store:
                     stored[cur] = acts
@@ -741,10 +900,10 @@ def train_ensemble(
     L = engine.L
     layer_ids = np.arange(1, L + 1)
     if stats_chunks:
-        cols = [np.concatenate([np.concatenate([sh[c] for sh in ch], axis=1) for ch in stats_chunks]) for c in range(8)]
+        cols = [np.concatenate([np.concatenate([sh[c] for sh in ch], axis=1) for ch in stats_chunks]) for c in range(9)]
     else:
-        cols = [np.zeros((0, n_seeds))] * 4 + [np.zeros((0, n_seeds, L))] * 4
-    tl, ta, el, ea, gm, gs, wn, ma = cols
+        cols = [np.zeros((0, n_seeds))] * 4 + [np.zeros((0, n_seeds, L))] * 5
+    tl, ta, el, ea, gm, gs, wn, ma, dead = cols
     E = tl.shape[0]
     ep = np.arange(1, E + 1)
     ee, ss = np.meshgrid(ep, seeds, indexing="ij")
@@ -762,7 +921,8 @@ def train_ensemble(
         {"seed": s3.ravel(), "epoch": e3.ravel(), "layer": l3.ravel(), "grad_mean": gm.ravel(),
          "grad_std": gs.ravel(), "weight_norm": wn.ravel(), "snr": snr.ravel()}
     )
-    activity = pd.DataFrame({"seed": s3.ravel(), "epoch": e3.ravel(), "layer": l3.ravel(), "max_abs": ma.ravel()})
+    activity = pd.DataFrame({"seed": s3.ravel(), "epoch": e3.ravel(), "layer": l3.ravel(), "max_abs": ma.ravel(),
+                             "dead_fraction": dead.ravel()})
     mi_frames = []
     for name, rows in mi_rows.items():
         for e, ixt, ity in rows:
@@ -783,6 +943,7 @@ def train_ensemble(
                        kind="stable", ignore_index=True, inplace=True)
 
     theta = np.concatenate([s[0].numpy() for s in states])
+    bn_state = np.concatenate([s[4].numpy() for s in states])
     bad = ~np.isfinite(theta).all(axis=1)
     if E:
         bad |= ~np.isfinite(tl).all(axis=0)
@@ -815,6 +976,7 @@ def train_ensemble(
         unfiltered=unfiltered,
         weights=engine.unpack_np(theta),
         timing=timing,
+        batch_norm=engine.unpack_bn_np(theta, bn_state),
     )
 
 
