@@ -19,10 +19,8 @@ for a CPU at reduced scale and for a GPU at the studies' scale.
   for speed on GPUs where that error is acceptable). :class:`KDEBank` hands the trainer
   one estimator per (variance, bound) that share the distance pass through a one-entry
   cache.
-* :func:`train` wraps :func:`ibutils.train.train_ensemble` for wide first layers: the
-  trainer's engine builds a dense ``(parameters x hidden units)`` max-norm indicator even
-  without max-norm (3.6 GB for 784-1024-20-20-20-10), so :func:`wide_engine` swaps in an
-  engine that leaves it empty when ``max_norm`` is not set.
+* :func:`train` wraps :func:`ibutils.train.train_ensemble` for the MNIST data and its
+  estimators.
 * Summaries (accuracy, compression, gradient SNR), the noise-variance calibration of the
   CNN/SG study (:func:`calibrate_noise_variance`) and the chapter's figures.
 
@@ -326,53 +324,6 @@ def make_estimators(noise_variances: Sequence[float] = (0.1,), bounds: Sequence[
 
 # ---------------------------------------------------------------------- training
 @contextlib.contextmanager
-def wide_engine():
-    """Let :func:`ibutils.train.train_ensemble` build engines for wide first layers.
-
-    ``ibutils.train._Engine`` always materialises a dense float32 indicator of shape
-    (parameters, hidden units) for the max-norm constraint, e.g. 825,000 x 1,084 (3.6 GB)
-    for 784-1024-20-20-20-10, even when ``max_norm`` is None. Inside this context the
-    engine class is a subclass that builds it empty when ``max_norm`` is not set (the
-    indicator is used only under max-norm), so the numbers are unchanged.
-    """
-    from . import train as _train
-
-    base = _train._Engine
-
-    class _WideEngine(base):
-        def __init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm, eval_in_probe,
-                     probe_every=1):
-            if max_norm:
-                base.__init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm,
-                              eval_in_probe, probe_every)
-                return
-            # initialise as a network without hidden layers (no max-norm rows), then set the real layout
-            base.__init__(self, [sizes[0], sizes[-1]], activation, optimizer, lr, batch_size, n_train, None, eval_in_probe, probe_every)
-            import tensorflow as tf
-
-            self.sizes = list(sizes)
-            self.L = len(sizes) - 1
-            self.kshapes = [(b, a) for a, b in zip(sizes[:-1], sizes[1:])]
-            self.bshapes = [(b, 1) for b in sizes[1:]]
-            counts = [a * b for a, b in self.kshapes] + [b for b, _ in self.bshapes]
-            self.offs = np.concatenate(([0], np.cumsum(counts))).astype(int)
-            self.P = int(self.offs[-1])
-            kind = np.zeros((self.P, self.L), np.float32)
-            for l in range(self.L):
-                kind[self.offs[l]: self.offs[l + 1], l] = 1.0
-            self.kind = kind
-            self.unit = np.zeros((self.P, 0), np.float32)
-            self.chunk = tf.function(self._chunk, jit_compile=True, reduce_retracing=True)
-            self.forward_all = tf.function(self._forward_all, jit_compile=True, reduce_retracing=True)
-
-    _train._Engine = _WideEngine
-    try:
-        yield
-    finally:
-        _train._Engine = base
-
-
-@contextlib.contextmanager
 def quiet():
     """Silence TensorFlow's native start-up lines (written straight to file descriptor 2, so a
     Jupyter kernel would put them into notebook outputs) and tqdm's import warning for the block.
@@ -401,7 +352,7 @@ def train(data: MnistData, *, layers, activation: str, n_seeds: int, epochs: int
     """:func:`ibutils.train.train_ensemble` on ``data`` (eval: the test set; MI: ``data.X_mi``)."""
     with quiet():
         from .train import train_ensemble
-    with quiet(), wide_engine():
+    with quiet():
         return train_ensemble(
             data.X_train, data.y_train, data.X_eval, data.y_eval, layers=list(layers), activation=activation,
             n_seeds=n_seeds, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, seed=seed,
@@ -580,7 +531,7 @@ def snr_figure(grads: pd.DataFrame, title: str | None = None):
 
 __all__ = [
     "MnistData", "load", "stratified_subset", "kde_multi", "KDEBank", "make_estimators", "estimator_name",
-    "wide_engine", "train", "thin_schedule", "accuracy_summary", "compression_table", "compressing_layers",
+    "train", "thin_schedule", "accuracy_summary", "compression_table", "compressing_layers",
     "snr_summary", "label_entropy", "calibrate_noise_variance", "planes_figure", "accuracy_figure",
     "snr_figure",
 ]

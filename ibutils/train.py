@@ -43,7 +43,16 @@ Per-epoch measurements (all replicas, inside the compiled loop)
     float32). Biases are excluded. Full batch gives ``grad_std = 0`` and ``snr = inf``.
 ``activity``
     ``max_abs``: the largest absolute activation of each layer on the MI data at the
-    end of the epoch (the softmax layer's probabilities for the read-out).
+    end of the epoch (the softmax layer's probabilities for the read-out);
+    ``dead_fraction``: the share of a hidden layer's units that are exactly 0 on every
+    MI sample (measured before batch norm; NaN for the read-out).
+
+Per-replica settings
+--------------------
+``initial_bias`` and ``max_norm`` also take one value per replica, so the points of a
+sweep that share an architecture train as one stacked ensemble. With ``batch_norm``
+every hidden activation is followed by batch normalisation (Keras' momentum 0.99 and
+epsilon 1e-3; minibatch statistics in training, moving averages for evaluation and MI).
 
 Layers are numbered from 1 (first hidden layer) to ``L`` (the softmax layer); epochs
 count completed epochs (``metrics``, ``grads``, ``activity``: 1..E; ``mi``: the
