@@ -24,16 +24,14 @@ All information quantities are in bits; epochs count completed epochs.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .quiet import quiet
 from . import mi as _mi
 from .stats import compression, compression_summary, mean_ci
 
@@ -213,27 +211,9 @@ def _max_recorder(store: list):
     return f
 
 
-@contextlib.contextmanager
 def quiet_native_stderr():
-    """Send the process's native stderr (file descriptor 2) to /dev/null for the block.
-
-    TensorFlow's C++ runtime writes start-up lines (absl, oneDNN) straight to fd 2, which
-    Jupyter kernels forward into notebook outputs; Python exceptions are unaffected.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (e.g. some embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    """Silence TensorFlow's native stderr for a block (see :func:`ibutils.quiet.quiet`)."""
+    return quiet()
 
 
 def run_harmonics(*, activation: str = "tanh", estimators: Sequence[Mapping[str, Any]] = (), epochs: int = 8000,

@@ -28,10 +28,7 @@ All information quantities are in bits.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -323,27 +320,11 @@ def make_estimators(noise_variances: Sequence[float] = (0.1,), bounds: Sequence[
 
 
 # ---------------------------------------------------------------------- training
-@contextlib.contextmanager
 def quiet():
-    """Silence TensorFlow's native start-up lines (written straight to file descriptor 2, so a
-    Jupyter kernel would put them into notebook outputs) and tqdm's import warning for the block.
-    Python exceptions are unaffected."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no real fd 2
-            yield
-            return
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            os.close(devnull)
+    """Silence TensorFlow's native stderr and tqdm's import warning (see :func:`ibutils.quiet.quiet`)."""
+    from .quiet import quiet as _quiet
+
+    return _quiet(ignore_warnings="IProgress not found")
 
 
 def train(data: MnistData, *, layers, activation: str, n_seeds: int, epochs: int, lr: float,

@@ -19,7 +19,6 @@ collisions of the real-valued network from those of float32 rounding.
 """
 from __future__ import annotations
 
-import contextlib
 from typing import Sequence
 
 import numpy as np
@@ -282,27 +281,11 @@ __all__ = [
 ]
 
 
-@contextlib.contextmanager
 def quiet_stderr():
-    """Silence OS-level stderr and Python warnings (TensorFlow's start-up log lines) inside a block,
-    so that executed notebooks keep deterministic outputs."""
-    import os
-    import sys
-    import warnings
+    """Silence native stderr and Python warnings for a block (see :func:`ibutils.quiet.quiet`)."""
+    from .quiet import quiet
 
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+    return quiet(ignore_warnings=True)
 
 
 def train_and_count(data, activation: str, *, layers=(10, 7, 5, 4, 3), n_seeds: int = 2, epochs: int = 50,
