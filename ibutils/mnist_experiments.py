@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .mi.entropy import MIPair, check_labels, check_layer
+from .mi.kde import sq_dist_blocks
 
 _LN2 = np.log(2.0)
 #: kernel denominator factor c in exp(-D / (c s^2)): KL upper bound 2, Bhattacharyya lower bound 8
@@ -135,18 +136,10 @@ def _kernel_sums_np(T3, onehot, cls, scales, chunk_size):
     """ln of the all-sample and own-class kernel sums per row for every scale (NumPy)."""
     B, N, d = T3.shape
     S = len(scales)
-    sq = np.einsum("bnd,bnd->bn", T3, T3)
     log_all = np.empty((S, B, N))
     log_own = np.empty((S, B, N))
-    Tt = np.swapaxes(T3, 1, 2)
     rows = np.arange(N)
-    for start in range(0, N, chunk_size):
-        stop = min(start + chunk_size, N)
-        dist = np.matmul(T3[:, start:stop], Tt)  # (B, c, N)
-        dist *= -2.0
-        dist += sq[:, start:stop, None]
-        dist += sq[:, None, :]
-        np.maximum(dist, 0.0, out=dist)
+    for start, stop, dist in sq_dist_blocks(T3, chunk_size):
         for s, scale in enumerate(scales):
             k = np.exp(dist * (-1.0 / scale))
             per_class = np.matmul(k, onehot).astype(np.float64)  # (B, c, K) class sums

@@ -35,19 +35,15 @@ BOUNDS = {"upper": 2.0, "lower": 8.0}
 _LN2 = np.log(2.0)
 
 
-def _log_kernel_sums(T3: np.ndarray, cls: np.ndarray, n_classes: int, scale: float, chunk_size):
-    """For every row ``i``: ``ln sum_j K_ij`` over all ``j`` and over ``j`` in ``i``'s class.
+def sq_dist_blocks(T3: np.ndarray, chunk_size: int):
+    """Yield ``(start, stop, D)`` with ``D[b, i - start, j] = |t_bi - t_bj|^2`` for row blocks.
 
-    ``T3`` is ``(B, N, d)`` with rows sorted by class ``cls`` (``(N,)``, ascending).
-    Returns two ``(B, N)`` float64 arrays.
+    ``T3`` is ``(B, N, d)``; distances come from ``|a|^2 + |b|^2 - 2 a.b`` (one batched
+    matrix product per block, clipped at 0 against rounding), so memory stays at
+    ``B * chunk_size * N`` floats whatever ``N`` is.
     """
-    B, N, d = T3.shape
+    N = T3.shape[1]
     sq = np.einsum("bnd,bnd->bn", T3, T3)
-    bounds = np.searchsorted(cls, np.arange(n_classes + 1))
-    if chunk_size is None:  # about 4 M kernel entries (32 MB) per temporary
-        chunk_size = max(1, int(4_000_000 // max(B * N, 1)))
-    log_all = np.empty((B, N))
-    log_own = np.empty((B, N))
     Tt = np.swapaxes(T3, 1, 2)
     for start in range(0, N, chunk_size):  # loop over row blocks, not samples
         stop = min(start + chunk_size, N)
@@ -56,6 +52,22 @@ def _log_kernel_sums(T3: np.ndarray, cls: np.ndarray, n_classes: int, scale: flo
         dist += sq[:, start:stop, None]
         dist += sq[:, None, :]
         np.maximum(dist, 0.0, out=dist)
+        yield start, stop, dist
+
+
+def _log_kernel_sums(T3: np.ndarray, cls: np.ndarray, n_classes: int, scale: float, chunk_size):
+    """For every row ``i``: ``ln sum_j K_ij`` over all ``j`` and over ``j`` in ``i``'s class.
+
+    ``T3`` is ``(B, N, d)`` with rows sorted by class ``cls`` (``(N,)``, ascending).
+    Returns two ``(B, N)`` float64 arrays.
+    """
+    B, N, d = T3.shape
+    bounds = np.searchsorted(cls, np.arange(n_classes + 1))
+    if chunk_size is None:  # about 4 M kernel entries (32 MB) per temporary
+        chunk_size = max(1, int(4_000_000 // max(B * N, 1)))
+    log_all = np.empty((B, N))
+    log_own = np.empty((B, N))
+    for start, stop, dist in sq_dist_blocks(T3, chunk_size):
         dist *= -1.0 / scale
         np.exp(dist, out=dist)
         log_all[:, start:stop] = np.log(dist.sum(axis=2))
