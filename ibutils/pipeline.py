@@ -210,8 +210,8 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
         return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)))
 
     results_dir = out.with_suffix("")
-    tmp_results = Path(tempfile.mkdtemp(prefix=f".{results_dir.name}.", dir=out.parent if out.parent.exists()
-                                        else _mkdir(out.parent)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_results = Path(tempfile.mkdtemp(prefix=f".{results_dir.name}.", dir=out.parent))
     env_backup = {k: os.environ.get(k) for k in ("IBUTILS_RESULTS_DIR", "IBUTILS_PROFILE")}
     os.environ["IBUTILS_RESULTS_DIR"] = str(tmp_results)
     os.environ["IBUTILS_PROFILE"] = profile
@@ -254,11 +254,6 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
         if tmp_results.exists():
             shutil.rmtree(tmp_results)
     return RunReport(rel_params.stem, "executed", seconds, str(out.relative_to(root)))
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def discover(root: str | Path = ".") -> list[Path]:
