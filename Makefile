@@ -5,6 +5,10 @@ PYTHON  ?= python3
 VENV    ?= .venv
 PROFILE ?= standard
 BIN      = $(VENV)/bin
+# Kernels (nbval, papermill) start in other folders: make a relative data folder absolute.
+ifneq ($(IBUTILS_DATA_DIR),)
+export IBUTILS_DATA_DIR := $(abspath $(IBUTILS_DATA_DIR))
+endif
 
 .PHONY: book test install bench clean freeze
 
