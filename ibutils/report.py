@@ -49,3 +49,27 @@ def collect_claims(pattern: str = "book/executed/*/claims.csv", root: str = ".")
     if not files:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)[COLUMNS]
+
+
+def wall_times(results_dir: str, pages: list[str]) -> pd.DataFrame:
+    """Profile and wall time of each executed page, read from the provenance the pipeline stores
+    in ``<results_dir>/<page>.ipynb``. Pages not executed yet are left out; a last row ``total``
+    sums the others. Columns: ``page``, ``profile``, ``wall_time_s``, ``wall_time_min``.
+    """
+    from pathlib import Path
+
+    from .pipeline import read_provenance
+
+    cols = ["page", "profile", "wall_time_s", "wall_time_min"]
+    rows = []
+    for page in pages:
+        info = read_provenance(Path(results_dir) / f"{page}.ipynb") if results_dir else None
+        if info and "wall_time_s" in info:
+            rows.append(dict(page=page, profile=info.get("profile", ""), wall_time_s=float(info["wall_time_s"])))
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(rows)
+    profiles = sorted(set(df.profile))
+    df.loc[len(df)] = dict(page="total", profile="/".join(profiles), wall_time_s=df.wall_time_s.sum())
+    df["wall_time_min"] = df.wall_time_s / 60
+    return df[cols].round(1)

@@ -188,3 +188,16 @@ def test_toc_lists_every_setting():
     toc = (ROOT / "_toc.yml").read_text()
     for path in pipeline.discover(ROOT):
         assert f"book/executed/{path.stem}" in toc, f"{path} is not in _toc.yml"
+
+
+def test_wall_times_reads_the_provenance_and_skips_pages_not_run(tmp_path):
+    from ibutils.report import wall_times
+
+    root = make_root(tmp_path)
+    pipeline.run_setting("params/tiny.yaml", "quick", root=root)
+    res = str(root / "book" / "executed")
+    t = wall_times(res, ["tiny", "never_run"])
+    assert list(t.page) == ["tiny", "total"]
+    assert list(t.profile) == ["quick", "quick"]
+    assert t.wall_time_s.iloc[0] > 0 and t.wall_time_s.iloc[1] == t.wall_time_s.iloc[0]
+    assert wall_times("", ["tiny"]).empty and wall_times(res, ["never_run"]).empty
