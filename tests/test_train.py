@@ -5,17 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ensemble_cases import LAYERS, assert_replica_matches, toy_data
 from ibutils import models, schedules, train
 from ibutils.mi.entropy import pattern_entropy, row_ids
-
-LAYERS = [10, 7, 5, 4, 3]
-
-
-def _data(n=200, n_eval=50, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 2, (n + n_eval, 12)).astype(np.float32)
-    y = ((X[:, :6].sum(1) + 0.5 * X[:, 6]) > X[:, 6:].sum(1)).astype(np.int64)
-    return X[:n], y[:n], X[n:], y[n:]
 
 
 def binned_mi(T, y, n_bins=30):
@@ -74,7 +66,7 @@ def test_batch_order_is_permutation():
 
 # ----------------------------------------------------------------------------- trainer
 def test_bad_arguments():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     with pytest.raises(ValueError, match="valid names"):
         train.train_ensemble(X, y, Xe, ye, n_seeds=1, epochs=1, lr=0.1, **{**KW, "activation": "swish"})
     with pytest.raises(ValueError, match="optimizer"):
@@ -86,18 +78,13 @@ def test_bad_arguments():
 
 
 def test_replica_equals_single_network_and_shards():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     kw = dict(KW, epochs=3, lr=0.01, seed=10)
     ens = train.train_ensemble(X, y, Xe, ye, n_seeds=3, n_shards=1, **kw)
     sh = train.train_ensemble(X, y, Xe, ye, n_seeds=3, n_shards=2, **kw)
     for r in range(3):
         one = train.train_ensemble(X, y, Xe, ye, n_seeds=1, **{**kw, "seed": 10 + r})
-        for (We, be), (W1, b1) in zip(ens.weights, one.weights):
-            np.testing.assert_allclose(We[r], W1[0], rtol=1e-5, atol=1e-6)
-            np.testing.assert_allclose(be[r], b1[0], rtol=1e-5, atol=1e-6)
-        m1 = one.metrics.drop(columns="seed").reset_index(drop=True)
-        me = ens.metrics[ens.metrics.seed == 10 + r].drop(columns="seed").reset_index(drop=True)
-        pd.testing.assert_frame_equal(me, m1, rtol=1e-5, atol=1e-6)
+        assert_replica_matches(ens, one, r, 10 + r)
     for (Wa, ba), (Wb, bb) in zip(ens.weights, sh.weights):
         np.testing.assert_allclose(Wa, Wb, rtol=1e-5, atol=1e-6)
     # the replicas really differ
@@ -111,7 +98,7 @@ def test_matches_keras_reference(optimizer, lr, max_norm, activation):
     """Same initial weights and batches as keras.Sequential + train_on_batch: same curves."""
     import tensorflow as tf
 
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     seed, epochs, bs = 4, 3, 64
     res = train.train_ensemble(
         X, y, Xe, ye, n_seeds=1, epochs=epochs, lr=lr, optimizer=optimizer, seed=seed, max_norm=max_norm,
@@ -163,7 +150,7 @@ def test_matches_keras_reference(optimizer, lr, max_norm, activation):
 
 
 def test_snapshots_estimators_activity_and_determinism():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     kw = dict(KW, n_seeds=2, epochs=6, lr=0.01, snapshot_epochs="saxe", estimators={"bins": binned_mi},
               store_activations_at=[0, 6])
     a = train.train_ensemble(X, y, Xe, ye, **kw)
@@ -197,7 +184,7 @@ def test_snapshots_estimators_activity_and_determinism():
 
 
 def test_nan_replica_dropped(monkeypatch):
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     real = models.init_params
 
     def poisoned(*args, seed=0, **kw):
@@ -219,7 +206,7 @@ def test_nan_replica_dropped(monkeypatch):
 
 
 def test_probe_every_thins_activity():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     r = train.train_ensemble(X, y, Xe, ye, n_seeds=2, epochs=5, lr=0.01, probe_every=2, **KW)
     assert sorted(set(r.activity.epoch)) == [2, 4, 5]
     assert sorted(set(r.metrics.query("split == 'eval'").epoch)) == [2, 4, 5]

@@ -1,23 +1,15 @@
 """Tests of the trainer's sweep features: per-replica settings, batch normalisation, dead units."""
 import numpy as np
-import pandas as pd
 import pytest
 
+from ensemble_cases import LAYERS, assert_replica_matches, toy_data
 from ibutils import models, train
 
-LAYERS = [10, 7, 5, 4, 3]
 KW = dict(layers=LAYERS, batch_size=64, progress=False, snapshot_epochs=[])
 
 
-def _data(n=200, n_eval=50, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 2, (n + n_eval, 12)).astype(np.float32)
-    y = ((X[:, :6].sum(1) + 0.5 * X[:, 6]) > X[:, 6:].sum(1)).astype(np.int64)
-    return X[:n], y[:n], X[n:], y[n:]
-
-
 def test_per_replica_bias_and_max_norm_equal_lone_networks():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     biases = [0.5, -0.1, 0.2, 0.0]
     bounds = [0.6, None, 0.9, 0.6]
     kw = dict(KW, activation="relu", epochs=3, lr=0.01, seed=7)
@@ -25,12 +17,7 @@ def test_per_replica_bias_and_max_norm_equal_lone_networks():
     for r in range(4):
         one = train.train_ensemble(X, y, Xe, ye, n_seeds=1, initial_bias=biases[r], max_norm=bounds[r],
                                    **{**kw, "seed": 7 + r})
-        for (We, be), (W1, b1) in zip(ens.weights, one.weights):
-            np.testing.assert_allclose(We[r], W1[0], rtol=1e-5, atol=1e-6)
-            np.testing.assert_allclose(be[r], b1[0], rtol=1e-5, atol=1e-6)
-        m1 = one.metrics.drop(columns="seed").reset_index(drop=True)
-        me = ens.metrics[ens.metrics.seed == 7 + r].drop(columns="seed").reset_index(drop=True)
-        pd.testing.assert_frame_equal(me, m1, rtol=1e-5, atol=1e-6)
+        assert_replica_matches(ens, one, r, 7 + r)
         if bounds[r] is not None:
             for W, _ in ens.weights[:-1]:
                 assert np.linalg.norm(W[r], axis=0).max() <= bounds[r] + 1e-5
@@ -39,7 +26,7 @@ def test_per_replica_bias_and_max_norm_equal_lone_networks():
 
 
 def test_per_replica_bad_lengths():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     kw = dict(KW, activation="tanh", epochs=1, lr=0.01)
     with pytest.raises(ValueError, match="initial_bias"):
         train.train_ensemble(X, y, Xe, ye, n_seeds=3, initial_bias=[0.1, 0.2], **kw)
@@ -57,7 +44,7 @@ def test_batch_norm_matches_keras(activation, optimizer, lr, max_norm):
     import keras
     import tensorflow as tf
 
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     seed, epochs, bs = 3, 3, 64  # 200 samples: the last minibatch of each epoch has 8
     res = train.train_ensemble(X, y, Xe, ye, n_seeds=1, epochs=epochs, lr=lr, optimizer=optimizer, seed=seed,
                                max_norm=max_norm, batch_norm=True, store_activations_at=[epochs],
@@ -101,7 +88,7 @@ def test_batch_norm_matches_keras(activation, optimizer, lr, max_norm):
 
 
 def test_dead_fraction_matches_stored_activity():
-    X, y, Xe, ye = _data()
+    X, y, Xe, ye = toy_data()
     biases = [-3.0, 0.0, 0.1]
     res = train.train_ensemble(X, y, Xe, ye, n_seeds=3, epochs=4, lr=0.01, initial_bias=biases,
                                store_activations_at=[4], **{**KW, "activation": "relu"})
