@@ -99,16 +99,24 @@ def _adaptive_codes(T3, n_bins, value_range):
         lbs = np.full(len(T3), _value_range(T3, value_range)[0].item())
     codes = np.empty(T3.shape, dtype=np.int64)
     for b in range(len(T3)):  # edges depend on each item's unique values
-        u = np.unique(T3[b])
-        lb = min(lbs[b], u[0])  # values below a caller's bound lower it (keeps edges sorted)
-        u = u[u != lb]
-        if u.size == 0:
-            codes[b] = 0
-            continue
-        idx = np.floor(np.linspace(0, np.floor((n_bins - 1) * u.size / n_bins), n_bins)).astype(np.int64)
-        edges = np.concatenate(([lb], u[idx], [u[-1]]))
-        codes[b] = np.digitize(T3[b], edges)
+        edges = adaptive_edges(T3[b], n_bins, lbs[b])
+        codes[b] = 0 if edges is None else np.digitize(T3[b], edges)
     return codes
+
+
+def adaptive_edges(values, n_bins: int, lb: float):
+    """Edges of ``n_bins`` equal-mass bins over the unique values of ``values`` (Rasmussen 2020,
+    ``info_utils``; Chelombiev et al. 2019): the lower bound ``lb`` (lowered to the smallest value
+    if that is below it, which keeps the edges sorted), ``n_bins`` unique values at evenly spaced
+    ranks, and the largest value. ``None`` when every value equals the bound (one cell).
+    """
+    u = np.unique(values)
+    lb = min(float(lb), u[0])
+    u = u[u != lb]
+    if u.size == 0:
+        return None
+    idx = np.floor(np.linspace(0, np.floor((n_bins - 1) * u.size / n_bins), n_bins)).astype(np.int64)
+    return np.concatenate(([lb], u[idx], [u[-1]]))
 
 
 def binning(T, y, *, n_bins: int = 30, value_range=(-1, 1), bin_size=None, strategy: str = "uniform") -> MIPair:
