@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiments as ex
+from .mi.binning import adaptive_edges
 from .mi.entropy import MIPair, check_labels, check_layer
 from .stats import compression, mean_ci
 
@@ -368,14 +369,9 @@ def bin_edges(values, *, n_bins: int = 10, value_range=(-1.0, 1.0), lb: float | 
     v = np.asarray(values, dtype=np.float64).ravel()
     lo, hi = float(value_range[0]), float(value_range[1])
     uni = np.linspace(lo, hi, n_bins + 1)
-    lb = lo if lb is None else float(lb)
-    u = np.unique(v)
-    lb = min(lb, u[0])
-    u = u[u != lb]
-    if u.size == 0:  # a constant layer (e.g. dead ReLU units): one cell
-        u = np.array([lb])
-    idx = np.floor(np.linspace(0, np.floor((n_bins - 1) * u.size / n_bins), n_bins)).astype(np.int64)
-    ada = np.concatenate(([lb], u[idx], [u[-1]]))
+    ada = adaptive_edges(v, n_bins, lo if lb is None else lb)
+    if ada is None:  # a constant layer (e.g. dead ReLU units): one cell
+        ada = np.full(n_bins + 2, v.min())
     share_u = np.bincount(np.clip(np.floor((v - lo) / (hi - lo) * n_bins), 0, n_bins - 1).astype(int),
                           minlength=n_bins) / v.size
     share_a = np.bincount(np.digitize(v, ada), minlength=len(ada) + 1) / v.size
