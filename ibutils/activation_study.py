@@ -167,7 +167,7 @@ def kde_sparse(T, y, *, noise_variance: float = 1e-3, bound: str = "upper", cuto
     """
     from scipy.spatial import cKDTree
 
-    from .mi.kde import BOUNDS
+    from .mi.kde import BOUNDS, sq_dist_blocks
 
     T3, stacked = check_layer(T)
     B, N, d = T3.shape
@@ -191,16 +191,11 @@ def kde_sparse(T, y, *, noise_variance: float = 1e-3, bound: str = "upper", cuto
         np.add.at(C, (inv, yc), 1.0)
         S = C.copy()
         if m > 1 and _dense_cheaper(U, r):
-            sq = (U * U).sum(axis=1)
-            for a in range(0, m, 1024):  # row blocks of the (m, m) kernel over distinct rows
-                D = U[a:a + 1024] @ U.T
-                D *= -2.0
-                D += sq[a:a + 1024, None]
-                D += sq[None, :]
-                np.maximum(D, 0.0, out=D)
+            for a, z, D in sq_dist_blocks(U[None], 1024):  # row blocks of the (m, m) kernel over distinct rows
+                D = D[0]
                 D *= -1.0 / scale
                 np.exp(D, out=D)
-                S[a:a + 1024] = D @ C
+                S[a:z] = D @ C
         elif m > 1:
             pairs = cKDTree(U).query_pairs(r, output_type="ndarray")
             if len(pairs):
