@@ -34,10 +34,9 @@ import numpy as np
 import pandas as pd
 
 from . import mi as _mi
+from .experiments import LAYERS, _on_rows  # Shwartz-Ziv & Tishby's hidden widths; estimator on a row subset
 from .stats import compression, mean_ci, summarize
 
-#: Shwartz-Ziv & Tishby's hidden widths (12-10-7-5-4-3-2 with the softmax read-out).
-LAYERS = [10, 7, 5, 4, 3]
 #: The settings a point may set, with the sweep defaults (the Deep Bottleneck harmonics setting).
 DEFAULTS = dict(layers=LAYERS, activation="relu", optimizer="adam", lr=4e-4, initial_bias=0.0, max_norm=None,
                 batch_norm=False)
@@ -60,10 +59,6 @@ def sweep_schedule(epochs: int, n_log: int = 40, n_lin: int = 20) -> list[int]:
 
 
 # ----------------------------------------------------------------------------- estimators
-def _on_rows(T, y, *, f, rows):
-    return f(T[:, rows], np.asarray(y)[rows])
-
-
 def make_estimators(specs: Sequence[Mapping[str, Any]], *, n_probe: int, kde_samples: int | None = None,
                     seed: int = 0) -> dict:
     """Estimator callables from specs.
