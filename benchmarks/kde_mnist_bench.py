@@ -1,4 +1,4 @@
-"""Speed of the MNIST KDE (ibutils.mnist_experiments.kde_multi) against ibutils.mi.kde, same process.
+"""Speed of the MNIST KDE (ibutils.studies.mnist.kde_multi) against ibutils.mi.kde, same process.
 
 Run: ``python benchmarks/kde_mnist_bench.py [N] [R]`` (defaults N=2000 MI samples, R=3 replicas).
 One *snapshot* of Saxe et al.'s MNIST network is the activity of its five layers
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from ibutils import mnist_experiments as me
+from ibutils.studies import mnist as me
 from ibutils.mi import kde
 
 WIDTHS = [1024, 20, 20, 20, 10]

@@ -1,4 +1,4 @@
-"""Speed of the stacked-replica ensemble trainer (ibutils.train.train_ensemble).
+"""Speed of the stacked-replica ensemble trainer (ibutils.nets.train_ensemble).
 
 One run prints everything, with ratios against baselines measured in the same process:
 
@@ -45,7 +45,7 @@ def data(n=4096, seed=0):
 
 
 def keras_fit(X, y, epochs=20):
-    from ibutils import models
+    from ibutils.nets import models
 
     m = models.build_model(12, LAYERS, 2, activation="tanh", init="width", lr=4e-4, seed=0)
     Y = np.eye(2, dtype=np.float32)[y]
@@ -99,7 +99,7 @@ def plain_xla(X, y, R=50, epochs=30):
 
 
 def ensemble(X, y, Xe, ye, R, epochs, mi_data, estimators=None, schedule=(), probe_every=1):
-    from ibutils.train import train_ensemble
+    from ibutils.nets import train_ensemble
 
     return train_ensemble(
         X, y, Xe, ye, layers=LAYERS, activation="tanh", n_seeds=R, epochs=epochs, batch_size=256, lr=4e-4,
@@ -151,7 +151,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import tensorflow as tf  # noqa: F401
 
-    from ibutils.schedules import snapshot_epochs
+    from ibutils.nets.schedules import snapshot_epochs
 
     X, y = data()
     print(f"machine: {os.cpu_count()} CPUs; TensorFlow {tf.__version__}")

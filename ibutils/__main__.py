@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import pipeline
-from .params import PROFILES, ParamsError, parse_override
+from .publish import pipeline
+from .publish.params import PROFILES, ParamsError, parse_override
 
 
 def _parser() -> argparse.ArgumentParser:

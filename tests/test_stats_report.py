@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from ibutils import report
+from ibutils.publish import report
 from ibutils.stats import compression, compression_summary, mean_ci, summarize
 
 

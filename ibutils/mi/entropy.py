@@ -11,7 +11,7 @@ else by ``np.unique`` over the rows; no Python loop runs over samples.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from .base import MIPair
 
 import numpy as np
 
@@ -112,13 +112,6 @@ def binned_entropy_rows(x, n_bins: int, value_range="row") -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Shared machinery of the estimators: validation, stacked row ids, plug-in MI.
 # ---------------------------------------------------------------------------
-class MIPair(NamedTuple):
-    """``I(X;T)`` and ``I(T;Y)`` in bits (floats, or arrays of shape ``(B,)`` for stacked input)."""
-
-    ixt: float | np.ndarray
-    ity: float | np.ndarray
-
-
 def check_layer(T, name: str = "T") -> tuple[np.ndarray, bool]:
     """Validate a layer's activity and return it as ``(B, N, d)`` plus whether it was stacked.
 
