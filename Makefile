@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make book   [PROFILE=quick|standard|paper] [FORCE=1] [STRICT=1] [JOBS=n]
+#   make status [PROFILE=...]   (which settings book would execute, and why)
 #   make test
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -10,7 +11,7 @@ ifneq ($(IBUTILS_DATA_DIR),)
 export IBUTILS_DATA_DIR := $(abspath $(IBUTILS_DATA_DIR))
 endif
 
-.PHONY: book test install bench clean freeze
+.PHONY: book status test lint install bench clean freeze
 
 install: $(VENV)/.installed
 
@@ -23,8 +24,18 @@ $(VENV)/.installed: pyproject.toml
 book: install
 	$(BIN)/python -m ibutils book --profile $(PROFILE) $(if $(FORCE),--force) $(if $(STRICT),--strict) $(if $(JOBS),--jobs $(JOBS))
 
+# Which settings `make book` would execute at PROFILE, and why (executes nothing).
+status: install
+	$(BIN)/python -m ibutils status --profile $(PROFILE)
+
+# ruff (configured in pyproject.toml) first, then the tests (tests/test_layers.py checks the import
+# layers and the notebooks' rules) and nbval over the committed notebooks.
 test: install
+	$(BIN)/ruff check ibutils tests benchmarks notebooks
 	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore-glob="*/.*.tmp.*" tests notebooks
+
+lint: install
+	$(BIN)/ruff check ibutils tests benchmarks notebooks
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,9 +1,30 @@
 """ibutils: the code behind the information-bottleneck replication book.
 
-Modules (one concept each): :mod:`ibutils.activations`, :mod:`ibutils.data`,
-:mod:`ibutils.models`, :mod:`ibutils.train`, :mod:`ibutils.mi`,
-:mod:`ibutils.minimal`, :mod:`ibutils.stats`, :mod:`ibutils.plots`,
-:mod:`ibutils.params` and :mod:`ibutils.pipeline`.
+Three layers; each imports only what its line says (``tests/test_layers.py`` checks it):
+
+* **library**, imports only the library: :mod:`ibutils.data` (loaders and the checksummed fetch
+  chain), :mod:`ibutils.nets` (Keras reference models and the stacked-replica trainer
+  :func:`~ibutils.nets.train_ensemble` with its snapshot hooks), :mod:`ibutils.mi` (one estimator a
+  module; the protocol in :mod:`ibutils.mi.base`), :mod:`ibutils.stats`, :mod:`ibutils.plots`,
+  :mod:`ibutils.activations`, :mod:`ibutils.ib` and :mod:`ibutils.quiet`.
+* **studies**, :mod:`ibutils.studies`: one module per notebook family, importing the library and
+  :mod:`ibutils.publish` but no other study (what several share is in ``studies/_protocols``).
+* **publish**, :mod:`ibutils.publish` and the CLI (``python -m ibutils``): the params schema, the
+  papermill pipeline, what a page calls (save/read tables, glue a mean with its CI) and the
+  verdict rule book; imports neither the library nor the studies.
+
+This module imports no ``ibutils`` module, so every layer may import it. A notebook imports its own
+study, the library and :mod:`ibutils.publish`, and defines no function.
+
+Naming rule: page family = study module = params prefix = test file; ``notebooks/<family>_*.ipynb``
+has its code in ``ibutils/studies/<family>.py``, its settings in ``params/<family>_*.yaml`` and its
+tests in ``tests/studies/test_<family>.py``.
+
+Measurement protocol: an estimator is a pure ``f(T, y) -> MIPair`` (``T`` of shape ``(R, N, d)``,
+bits) that never learns layer, epoch or seed; ``Measure(f, layers="all" | "hidden" | (1, 3))``
+says which layers it sees. What needs to know where an activity comes from is a snapshot hook,
+``on_snapshot(Snapshot)`` / ``table()``, which the trainer calls for every layer of every snapshot,
+also when no replica is finite. The MI table holds estimators only; everything else is a hook table.
 """
 from __future__ import annotations
 

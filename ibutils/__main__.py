@@ -1,9 +1,10 @@
-"""Command line: ``python -m ibutils {run,book,list,freeze} ...``.
+"""Command line: ``python -m ibutils {run,book,status,list,freeze} ...``.
 
 Examples
 --------
 python -m ibutils run params/minimal_model.yaml --profile quick -p n_bins=30
 python -m ibutils book --profile standard
+python -m ibutils status --profile paper
 python -m ibutils freeze notebooks/minimal_model.ipynb
 """
 from __future__ import annotations
@@ -37,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--executor", default="processes", choices=("processes", "serial", "dask"))
     book.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors")
 
+    st = sub.add_parser("status", help="say which settings are cached or stale (and why) without executing any")
+    st.add_argument("--profile", default="standard", choices=PROFILES)
+    st.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+
     sub.add_parser("list", help="list the settings and their notebooks")
 
     frz = sub.add_parser("freeze", help="re-execute committed notebooks in place with their defaults")
@@ -63,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
                 index = pipeline.build_book(args.profile, root=root, force=args.force, strict=args.strict,
                                             executor=ex)
             print(f"The book is at {index}")
+        elif args.command == "status":
+            report = pipeline.status(args.profile, root=Path(args.root))
+            for st in report:
+                print(st.line())
+            counts = {s: sum(r.state == s for r in report) for s in ("cached", "stale", "invalid")}
+            print(f"{counts['cached']} cached, {counts['stale']} stale"
+                  + (f", {counts['invalid']} invalid" if counts["invalid"] else "") + f" (profile {args.profile})")
         elif args.command == "list":
             for path in pipeline.discover(root):
                 spec, nb_path, _ = pipeline.resolve(path, "standard", None, root / "notebooks")

@@ -137,7 +137,8 @@ def load(path: str | Path, notebooks_dir: str | Path = "notebooks") -> tuple[Par
         raise ParamsError(f"{path}: key {key!r}: {first['msg']}") from None
     unknown = set(spec.profiles) - set(PROFILES)
     if unknown:
-        raise ParamsError(f"{path}: key 'profiles.{sorted(unknown)[0]}': unknown profile (valid: {', '.join(PROFILES)})")
+        raise ParamsError(f"{path}: key 'profiles.{sorted(unknown)[0]}': "
+                          f"unknown profile (valid: {', '.join(PROFILES)})")
     missing = set(PROFILES) - set(spec.profiles)
     if missing:
         raise ParamsError(f"{path}: key 'profiles': missing profile(s) {', '.join(sorted(missing))}")

@@ -3,21 +3,30 @@
 ``run_setting`` executes the notebook a params file names with papermill, at a
 profile, and writes it where ``_toc.yml`` expects it (``book/executed/<stem>.ipynb``)
 with the tidy results the notebook saved (``book/executed/<stem>/*.csv``). It is
-cached by content: the key hashes the notebook's code, the resolved parameters,
-the source of :mod:`ibutils` and the versions of the packages that shape the
-numbers, so an unchanged setting is not re-executed. Every write is atomic (a
-temporary name, then :func:`os.replace`). ``run_settings`` runs many settings
-through any :class:`concurrent.futures.Executor` (local processes by default; a
-Dask ``Client.get_executor()`` plugs in the same way), and ``build_book`` runs
-them all and calls ``jupyter-book build``.
+cached by content: the key (:func:`compute_key`) hashes the notebook's code, the
+resolved parameters, the code it runs (the library, the publish layer, the shared
+study modules and the page's own study modules, found from its imports), the
+versions of the packages that shape the numbers and the files it reads, so an
+unchanged setting is not re-executed, and a change to one chapter's study
+re-executes that chapter only. The parts of the key are stored in the executed
+notebook, and :func:`status` says which settings are stale and why without
+executing anything. Every write is atomic (a temporary name, then
+:func:`os.replace`). ``run_settings`` runs many settings through any
+:class:`concurrent.futures.Executor` (local processes by default; a Dask
+``Client.get_executor()`` plugs in the same way), and ``build_book`` runs them
+all and calls ``jupyter-book build``.
 """
 from __future__ import annotations
 
-import contextlib
+import ast
+import fnmatch
+import functools
 import hashlib
 import importlib.metadata
 import json
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -32,74 +41,197 @@ from typing import Any, Iterable
 import nbformat
 
 from .. import __version__
+from . import page as _page
+from .page import atomic_path, save_table  # noqa: F401  (re-exported: notebooks import them from here)
 from .params import PROFILES, ParamsError, resolve  # noqa: F401  (re-exported)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 EXECUTED_DIR = Path("book") / "executed"
+#: Re-exported, like ``save_table``: notebooks call ``ibutils.publish.pipeline.profile()``.
+profile = _page.profile
 #: Packages whose versions enter the cache key.
 KEY_PACKAGES = ("numpy", "scipy", "pandas", "tensorflow-cpu", "tensorflow", "keras",
                 "matplotlib", "seaborn", "papermill", "myst-nb")
 
 
-# --------------------------------------------------------------------------- I/O
-@contextlib.contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path beside ``path``; rename it to ``path`` on success.
-
-    On an exception the temporary file (or folder) is removed and ``path`` is left
-    as it was, so an interrupted run never leaves a half-written result.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+# --------------------------------------------------------------- cache key
+#: The parts of the cache key, in the order ``status`` explains them.
+KEY_PARTS = ("notebook", "params", "code", "versions", "inputs")
 
 
-def save_table(df, name: str) -> Path | None:
-    """Save a tidy result table as CSV beside the executed notebook.
-
-    When the pipeline executes a notebook it sets ``IBUTILS_RESULTS_DIR``; outside
-    the pipeline (interactive use, nbval) this does nothing and returns ``None``.
-    """
-    out = os.environ.get("IBUTILS_RESULTS_DIR")
-    if not out:
-        return None
-    path = Path(out) / f"{name}.csv"
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False)
-    return path
-
-
-def profile() -> str:
-    """The profile the pipeline is executing this notebook at ('defaults' outside it)."""
-    return os.environ.get("IBUTILS_PROFILE", "defaults")
-
-
-# ------------------------------------------------------------------ provenance
-def ibutils_source_hash() -> str:
-    """SHA-256 over the source files of the installed :mod:`ibutils` package."""
+def _file_hash(path: Path, name: str) -> str:
     h = hashlib.sha256()
-    for f in sorted(PACKAGE_DIR.rglob("*.py")):
-        h.update(str(f.relative_to(PACKAGE_DIR)).encode())
-        h.update(f.read_bytes())
+    h.update(name.encode())
+    h.update(path.read_bytes())
     return h.hexdigest()
 
 
+def _strip_magics(source: str) -> str:
+    """Cell source with IPython magics and shell escapes blanked (so :mod:`ast` can parse it)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+_STUDY_IMPORT = re.compile(r"^\s*(?:from\s+ibutils\.studies\.(\w+)\s+import"
+                           r"|from\s+ibutils\.studies\s+import[ \t]+\(?([\w \t,]+)"
+                           r"|import\s+ibutils\.studies\.(\w+))", re.MULTILINE)
+
+
+def study_imports(source: str, *, relative: bool = False) -> set[str]:
+    """Names of the study modules a piece of Python source imports.
+
+    Recognised forms: ``from ibutils.studies import plane as sw``,
+    ``from ibutils.studies.plane import x``, ``import ibutils.studies.plane`` and
+    ``importlib.import_module("ibutils.studies.plane")``, at any depth (in a function too); with
+    ``relative`` (the source of a study module itself) also ``from . import plane`` and
+    ``from .plane import x``. Imported names need not be modules: callers keep those
+    that are files in ``ibutils/studies/``. Source :mod:`ast` cannot parse falls back to
+    a regular expression over the three absolute forms.
+    """
+    return set(_study_imports(source, relative))
+
+
+@functools.lru_cache(maxsize=512)
+def _study_imports(source: str, relative: bool) -> frozenset[str]:
+    try:
+        tree = ast.parse(_strip_magics(source))
+    except SyntaxError:
+        found = set()
+        for m in _STUDY_IMPORT.finditer(source):
+            if m.group(2):
+                found |= {part.split()[0] for part in m.group(2).split(",") if part.strip()}
+            else:
+                found.add(m.group(1) or m.group(3))
+        return frozenset(found)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"):
+            parts = node.args[0].value.split(".")  # importlib.import_module("ibutils.studies.x")
+            if parts[:2] == ["ibutils", "studies"] and len(parts) > 2:
+                found.add(parts[2])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[:2] == ["ibutils", "studies"] and len(parts) > 2:
+                    found.add(parts[2])
+        elif isinstance(node, ast.ImportFrom):
+            module = (node.module or "").split(".") if node.module else []
+            if node.level == 0 and module[:2] == ["ibutils", "studies"]:
+                if len(module) > 2:
+                    found.add(module[2])
+                else:
+                    found |= {a.name for a in node.names}
+            elif relative and node.level == 1:
+                if module:
+                    found.add(module[0])
+                else:
+                    found |= {a.name for a in node.names}
+    return frozenset(found)
+
+
+def _study_path(name: str, package_dir: Path) -> Path | None:
+    base = package_dir / "studies"
+    for cand in (base / f"{name}.py", base / name / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def notebook_studies(nb_path: Path, package_dir: Path | None = None) -> list[str]:
+    """The study modules a notebook's code cells import, with the studies those import.
+
+    Parameters
+    ----------
+    nb_path : Path
+        The notebook.
+    package_dir : Path, optional
+        The :mod:`ibutils` package folder (default: the installed one).
+
+    Returns
+    -------
+    list of str
+        Module names under ``ibutils/studies/``, sorted. Shared private modules
+        (``_protocols``) are left out: they are always part of the code hash. A
+        notebook that imports no study gives an empty list.
+    """
+    package_dir = Path(package_dir or PACKAGE_DIR)
+    nb = nbformat.read(nb_path, as_version=4)
+    todo = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "studies" in cell.source:
+            todo |= study_imports(cell.source)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name.startswith("_"):
+            continue
+        path = _study_path(name, package_dir)
+        if path is None:
+            continue
+        seen.add(name)
+        todo |= study_imports(path.read_text(), relative=True) - seen  # a study importing another
+    return sorted(seen)
+
+
+def code_files(studies: Iterable[str] = (), package_dir: Path | None = None) -> dict[str, Path]:
+    """The source files whose content enters a page's code hash, by name relative to the package.
+
+    The library (everything but ``studies/``), the publish layer, ``studies/__init__.py``,
+    the shared private study modules (``studies/_*.py``, e.g. ``_protocols.py``) and the
+    study modules named in ``studies``: a change to another chapter's study does not
+    make this page stale.
+    """
+    package_dir = Path(package_dir or PACKAGE_DIR)
+    keep = set(studies)
+    out = {}
+    for f in sorted(package_dir.rglob("*.py")):
+        rel = f.relative_to(package_dir)
+        if rel.parts[0] == "studies" and len(rel.parts) > 1:
+            module = Path(rel.parts[1]).stem
+            if not (module.startswith("_") or module in keep):
+                continue
+        out[rel.as_posix()] = f
+    return out
+
+
+def code_hash(studies: Iterable[str] = (), package_dir: Path | None = None) -> tuple[str, dict[str, str]]:
+    """SHA-256 over :func:`code_files`, and a short hash of each file (to explain a change)."""
+    h = hashlib.sha256()
+    files = {}
+    for name, f in code_files(studies, package_dir).items():
+        digest = _file_hash(f, name)
+        h.update(digest.encode())
+        files[name] = digest[:12]
+    return h.hexdigest(), files
+
+
+def ibutils_source_hash() -> str:
+    """SHA-256 over every source file of the installed :mod:`ibutils` package (all studies included)."""
+    package_dir = PACKAGE_DIR
+    studies = [Path(p.relative_to(package_dir / "studies").parts[0]).stem
+               for p in (package_dir / "studies").rglob("*.py")]
+    return code_hash(studies)[0]
+
+
 def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages in :data:`KEY_PACKAGES` that are installed."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> tuple[tuple[str, str], ...]:
     out = {"python": sys.version.split()[0]}
     for name in KEY_PACKAGES:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             pass
-    return out
+    return tuple(out.items())
+
+
+def _json_hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def notebook_code_hash(nb_path: Path) -> str:
@@ -123,17 +255,92 @@ def inputs_hash(root: Path, patterns: Iterable[str]) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class CacheKey:
+    """The content key of one execution and what it is made of.
+
+    ``parts`` maps each of :data:`KEY_PARTS` to a hash: the notebook's code, the
+    resolved parameters, the code (:func:`code_files`), the package versions and the
+    files the params file lists as inputs. ``studies`` are the study modules in the
+    code hash, ``files`` a short hash per code file and ``packages`` the versions,
+    stored in the provenance so that ``status`` can say what changed.
+    """
+
+    parts: dict[str, str]
+    studies: list[str]
+    files: dict[str, str]
+    packages: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return _json_hash([self.parts[k] for k in KEY_PARTS])
+
+
+def compute_key(nb_path: Path, parameters: dict[str, Any], inputs: str = "",
+                package_dir: Path | None = None) -> CacheKey:
+    """The :class:`CacheKey` of executing ``nb_path`` with ``parameters``.
+
+    Parameters
+    ----------
+    nb_path : Path
+        The notebook.
+    parameters : dict
+        The resolved parameters.
+    inputs : str
+        :func:`inputs_hash` of the files the notebook reads (``""`` if none).
+    package_dir : Path, optional
+        The :mod:`ibutils` package folder (default: the installed one).
+    """
+    studies = notebook_studies(nb_path, package_dir)
+    code, files = code_hash(studies, package_dir)
+    packages = package_versions()
+    parts = {"notebook": notebook_code_hash(nb_path), "params": _json_hash(parameters), "code": code,
+             "versions": _json_hash(packages), "inputs": inputs}
+    return CacheKey(parts, studies, files, packages)
+
+
 def cache_key(nb_path: Path, parameters: dict[str, Any], inputs: str = "") -> str:
-    """Content key of one execution: notebook code, parameters, ibutils source, package versions
-    and (optionally) the hash of the files the notebook reads."""
-    payload = {
-        "notebook": notebook_code_hash(nb_path),
-        "parameters": parameters,
-        "ibutils": ibutils_source_hash(),
-        "packages": package_versions(),
-        "inputs": inputs,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    """Content key of one execution (see :func:`compute_key`)."""
+    return compute_key(nb_path, parameters, inputs).key
+
+
+def stale_reasons(old: dict[str, Any] | None, new: CacheKey, profile: str) -> list[str]:
+    """Why a stored execution (its provenance ``old``) does not match ``new`` at ``profile``.
+
+    Returns
+    -------
+    list of str
+        Empty when the stored output is current. Otherwise ``["not executed"]``,
+        ``["profile differs (quick)"]``, or the differing parts among
+        :data:`KEY_PARTS`, ``code`` naming the changed files, e.g.
+        ``["code (studies/plane.py)"]``; ``["key format"]`` for a notebook stored by
+        an older pipeline that did not record the parts.
+    """
+    if not old:
+        return ["not executed"]
+    if old.get("profile") != profile:
+        return [f"profile differs ({old.get('profile')})"]
+    if old.get("cache_key") == new.key:
+        return []
+    parts = old.get("key_parts")
+    if not isinstance(parts, dict):
+        return ["key format"]
+    reasons = []
+    for part in KEY_PARTS:
+        if parts.get(part) == new.parts[part]:
+            continue
+        if part == "code":
+            before = old.get("code_files") or {}
+            changed = sorted(n for n in set(before) | set(new.files) if before.get(n) != new.files.get(n))
+            shown = ", ".join(changed[:3]) + (f", +{len(changed) - 3} more" if len(changed) > 3 else "")
+            reasons.append(f"code ({shown})" if changed else "code")
+        elif part == "versions":
+            before = old.get("packages") or {}
+            changed = sorted(n for n in set(before) | set(new.packages) if before.get(n) != new.packages.get(n))
+            reasons.append(f"versions ({', '.join(changed)})" if changed else "versions")
+        else:
+            reasons.append(part)
+    return reasons
 
 
 def git_commit(root: Path) -> str:
@@ -204,9 +411,9 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
     rel_params = params_path.resolve().relative_to(root) if params_path.is_absolute() else params_path
     spec, nb_path, parameters = resolve(root / rel_params, profile, overrides, root / "notebooks")
     out = output_path(rel_params, root)
-    key = cache_key(nb_path, parameters, inputs_hash(root, spec.inputs))
+    key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs))
     old = read_provenance(out) if out.exists() else None
-    if not force and old and old.get("cache_key") == key:
+    if not force and not stale_reasons(old, key, profile):
         return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)))
 
     results_dir = out.with_suffix("")
@@ -230,7 +437,11 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
             seconds = time.perf_counter() - start
             nb = nbformat.read(tmp_nb, as_version=4)
             info = {
-                "cache_key": key,
+                "cache_key": key.key,
+                "key_parts": key.parts,
+                "studies": key.studies,
+                "code_files": key.files,
+                "packages": key.packages,
                 "params_file": str(rel_params),
                 "profile": profile,
                 "parameters": parameters,
@@ -260,6 +471,89 @@ def discover(root: str | Path = ".") -> list[Path]:
     """All params files of the book, relative to ``root``, in name order."""
     root = Path(root)
     return sorted(p.relative_to(root) for p in (root / "params").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class SettingStatus:
+    """Whether one setting's executed page is current, without executing it.
+
+    ``state`` is ``cached``, ``stale`` or ``invalid`` (the params file does not
+    validate); ``reasons`` say why a setting is stale (see :func:`stale_reasons`)
+    or what is wrong with it.
+    """
+
+    name: str
+    state: str
+    reasons: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        return f"{self.name:<36} {self.state:<7} {', '.join(self.reasons)}".rstrip()
+
+
+def _feeds(stem: str, patterns: Iterable[str], root: Path) -> bool:
+    """Whether the outputs of setting ``stem`` match one of the input ``patterns``."""
+    executed = EXECUTED_DIR.as_posix()
+    page, folder = f"{executed}/{stem}.ipynb", f"{executed}/{stem}"
+    existing = [f.relative_to(root).as_posix() for f in (root / folder).glob("*") if f.is_file()]
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(page, pattern) or any(fnmatch.fnmatchcase(f, pattern) for f in existing):
+            return True
+        # not executed yet: its tables are unknown, so a pattern for files in its folder counts
+        if not existing and fnmatch.fnmatchcase(folder, posixpath.dirname(pattern) or "."):
+            return True
+    return False
+
+
+def status(profile: str = "standard", *, root: str | Path = ".", paths: Iterable[str | Path] | None = None,
+           package_dir: Path | None = None) -> list[SettingStatus]:
+    """Which settings ``book`` (or ``run``) would execute at ``profile``, and why.
+
+    Parameters
+    ----------
+    profile : str
+        The profile to compare with (one of :data:`PROFILES`).
+    root : str or Path
+        The repository root.
+    paths : iterable of paths, optional
+        Params files; default: all of them (:func:`discover`), as ``book`` runs them.
+    package_dir : Path, optional
+        The :mod:`ibutils` package folder whose code is hashed (default: the installed one).
+
+    Returns
+    -------
+    list of SettingStatus
+        One per params file, in name order. Nothing is executed or written. A
+        setting of a later stage whose inputs are the outputs of a stale setting is
+        stale too (``inputs (upstream stale: ...)``): ``book`` re-executes it after them.
+    """
+    if profile not in PROFILES:
+        raise ParamsError(f"unknown profile {profile!r} (valid: {', '.join(PROFILES)})")
+    root = Path(root).resolve()
+    paths = [Path(p) for p in (discover(root) if paths is None else paths)]
+    out: dict[str, SettingStatus] = {}
+    staged: list[tuple[int, Path, Any, Path, dict]] = []
+    for p in paths:
+        name = p.stem
+        try:
+            spec, nb_path, parameters = resolve(p if p.is_absolute() else root / p, profile, None, root / "notebooks")
+        except ParamsError as err:
+            out[name] = SettingStatus(name, "invalid", (str(err),))
+            continue
+        staged.append((spec.stage, p, spec, nb_path, parameters))
+    stale_by_stage: dict[int, list[str]] = {}
+    for stage, p, spec, nb_path, parameters in sorted(staged, key=lambda t: (t[0], t[1].stem)):
+        name = p.stem
+        key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs), package_dir)
+        target = output_path(p, root)
+        reasons = stale_reasons(read_provenance(target) if target.exists() else None, key, profile)
+        upstream = [s for st, names in stale_by_stage.items() if st < stage for s in names
+                    if _feeds(s, spec.inputs, root)]
+        if upstream and "inputs" not in reasons and reasons != ["not executed"]:
+            reasons.append(f"inputs (upstream stale: {', '.join(sorted(upstream))})")
+        if reasons:
+            stale_by_stage.setdefault(stage, []).append(name)
+        out[name] = SettingStatus(name, "stale" if reasons else "cached", tuple(reasons))
+    return [out[p.stem] for p in paths]
 
 
 def make_executor(kind: str = "processes", jobs: int | None = None) -> Executor:
@@ -321,12 +615,16 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
 
 def build_book(profile: str = "standard", *, root: str | Path = ".", force: bool = False, jobs: int | None = None,
                strict: bool = False, executor: Executor | None = None) -> Path:
-    """Run every setting in ``params/`` at ``profile`` and build the HTML book.
+    """Run every setting in ``params/`` at ``profile``, render the coverage list
+    (:func:`ibutils.publish.coverage.write_coverage`) and build the HTML book.
 
     Returns the path of the book's ``index.html``.
     """
+    from .coverage import write_coverage
+
     root = Path(root).resolve()
     run_settings(discover(root), profile, force=force, root=root, jobs=jobs, executor=executor)
+    write_coverage(root)  # the coverage tables book/debate.md and book/intro.md include
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--quiet"]
     if strict:
         cmd += ["-W", "--keep-going"]

@@ -7,8 +7,7 @@ import nbformat
 import pytest
 import yaml
 
-from ibutils.publish import params
-from ibutils.publish import pipeline
+from ibutils.publish import params, pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
