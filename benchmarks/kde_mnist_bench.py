@@ -1,4 +1,4 @@
-"""Speed of the MNIST KDE (ibutils.studies.mnist.kde_multi) against ibutils.mi.kde, same process.
+"""Speed of the MNIST KDE (ibutils.mi.kde_bank.kde_multi) against ibutils.mi.kde, same process.
 
 Run: ``python benchmarks/kde_mnist_bench.py [N] [R]`` (defaults N=2000 MI samples, R=3 replicas).
 One *snapshot* of Saxe et al.'s MNIST network is the activity of its five layers
@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from ibutils.studies import mnist as me
 from ibutils.mi import kde
+from ibutils.mi.kde_bank import kde_multi
 
 WIDTHS = [1024, 20, 20, 20, 10]
 
@@ -34,7 +34,7 @@ def snapshot(rng, N, R):
 def run(N=2000, R=3):
     rng = np.random.default_rng(0)
     layers, y = snapshot(rng, N, R)
-    me.kde_multi(layers[1][:, :50], y[:50], backend="tf")  # warm up TensorFlow
+    kde_multi(layers[1][:, :50], y[:50], backend="tf")  # warm up TensorFlow
     print(f"N = {len(y)} MI samples, R = {R} replicas, layers {WIDTHS}")
     print(f"{'case':<34}{'kde (s)':>10}{'multi np (s)':>14}{'multi tf (s)':>14}{'max diff (bits)':>17}")
     for variances, bounds in [([0.1], ["upper", "lower"]), ([1e-3, 1e-2, 0.1, 1.0], ["upper", "lower"])]:
@@ -44,7 +44,7 @@ def run(N=2000, R=3):
         times, diff = {}, 0.0
         for backend in ("numpy", "tf"):
             t = time.perf_counter()
-            out = [me.kde_multi(T, y, noise_variances=variances, bounds=bounds, backend=backend) for T in layers]
+            out = [kde_multi(T, y, noise_variances=variances, bounds=bounds, backend=backend) for T in layers]
             times[backend] = time.perf_counter() - t
             for r, o in zip(ref, out):
                 for k in r:

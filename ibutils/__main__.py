@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .publish import pipeline
+from .publish.coverage import COVERAGE_FILE, write_coverage
 from .publish.params import PROFILES, ParamsError, parse_override
 
 
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 with pipeline.make_executor(args.executor, args.jobs) as ex:
                     pipeline.run_settings(args.params, args.profile, force=args.force, root=root, executor=ex)
+            if (root / COVERAGE_FILE).is_file():  # so a following `jupyter-book build .` finds the coverage tables
+                write_coverage(root)
         elif args.command == "book":
             with pipeline.make_executor(args.executor, args.jobs) as ex:
                 index = pipeline.build_book(args.profile, root=root, force=args.force, strict=args.strict,

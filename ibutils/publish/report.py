@@ -197,10 +197,10 @@ def claims_table(chapter: str, rows: list[dict], *, profile: str | None = None) 
         if r["kind"] not in KINDS:
             raise ValueError(f"claims row {i}: kind {r['kind']!r} not in {KINDS}")
         r["note"] = row.get("note") or ""
-        if r["kind"] == "replication" and r["n_seeds"] is not None and int(r["n_seeds"]) < MIN_SEEDS \
-                and r["verdict"] != "inconclusive":
+        if r["kind"] == "replication" and r["n_seeds"] is not None and int(r["n_seeds"]) < MIN_SEEDS:
             r["verdict"] = "inconclusive"
-            r["note"] = "; ".join(x for x in (TOO_FEW, r["note"]) if x)
+            if TOO_FEW not in r["note"]:
+                r["note"] = "; ".join(x for x in (TOO_FEW, r["note"]) if x)
         r["at_study_scale"] = bool(
             all(r[c] is not None and np.isfinite(float(r[c])) for c in ("n_seeds", "epochs", "study_seeds", "study_epochs"))
             and float(r["n_seeds"]) >= float(r["study_seeds"]) and float(r["epochs"]) >= float(r["study_epochs"]))

@@ -1,18 +1,19 @@
 """Binning versus adaptive binning across activation functions (chapter "Activations and estimators").
 
 Does compression belong to double-saturating activations or to the estimator? This module
-holds what the chapter's pages compute on top of :mod:`ibutils.studies.harmonics`:
+holds what the chapter's pages compute on the harmonics network (:mod:`ibutils.studies._protocols`):
 
 * :func:`run_setting`: one of Rasmussen's (2020) Settings 2.1-2.4 or his appendix networks:
   the harmonics ensemble of :func:`ibutils.nets.train_ensemble` measured with fixed-range
   and adaptive binning (:func:`ibutils.mi.binning`) and with uniform bins on
-  ``[lo, max activation of the run]`` (:class:`RangeMaxBinning`; ``lo = -1`` for ELU, his
-  Setting 2.3), found by the deterministic replay of :mod:`ibutils.studies.harmonics` (train
-  once to read each replica's maximum, train again with the same seeds);
-* :func:`kde_sparse`: the Kolchinsky-Tracey upper bound of :func:`ibutils.mi.kde` computed
-  on the neighbour pairs that can contribute (exact to float64 rounding, ~10-30x faster
-  on all 4,096 harmonics patterns), and :func:`run_cohort`, the Deep Bottleneck activation
-  cohort (11 activations, KDE upper bound, noise variance 1e-3);
+  ``[lo, max activation of the run]`` (:class:`ibutils.mi.ranged.RunMaxBinning`, spec kind
+  ``range_max``; ``lo = -1`` for ELU, his Setting 2.3), found by the deterministic replay of
+  :func:`ibutils.studies._protocols.train_with_run_max` (train once to read each replica's
+  maximum, train again with the same seeds);
+* :func:`run_cohort`, the Deep Bottleneck activation cohort (11 activations, KDE upper bound,
+  noise variance 1e-3), with :func:`ibutils.mi.kde_sparse.kde_sparse`: the Kolchinsky-Tracey
+  bound computed on the neighbour pairs that can contribute (exact to float64 rounding,
+  ~10-30x faster on all 4,096 harmonics patterns);
 * analyses: :func:`dpi_checks` / :func:`dpi_summary` (violations of the data-processing
   inequality along the layers), :func:`phase_order` / :func:`phase_summary` (does
   compression come before or after fitting?), :func:`bin_edges` (where uniform and
@@ -36,19 +37,30 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import harmonics as ex
+from ..mi.base import Measure
 from ..mi.binning import adaptive_edges
-from ..mi.entropy import MIPair, check_labels, check_layer
+from ..mi.kde_sparse import kde_sparse
 from ..publish.page import fmt_ci, read_table
-from ..publish.report import MARGIN_BITS, MIN_SEEDS, effect, scale_words, verdict_all, verdict_any, verdict_none
+from ..publish.report import (
+    MARGIN_BITS,
+    MIN_SEEDS,
+    TOO_FEW,
+    effect,
+    scale_words,
+    verdict_all,
+    verdict_any,
+    verdict_none,
+)
+from ..quiet import quiet
 from ..stats import compression, compression_summary, mean_ci
+from ._protocols import LAYERS, harmonics_run, snapshot_schedule
 
 #: Lower bound of the adaptive bins per activation (Rasmussen's ``info_utils``: -1 - 1e-12
 #: for tanh and ELU, 0 for ReLU and ReLU6).
 ADAPTIVE_LB = {"tanh": -1.000000000001, "elu": -1.000000000001, "relu": 0.0, "relu6": 0.0}
 
 __all__ = [
-    "ADAPTIVE_LB", "RangeMaxBinning", "split_specs", "run_setting", "kde_sparse", "HiddenOnly", "run_cohort",
+    "ADAPTIVE_LB", "run_setting", "run_cohort",
     "dpi_checks", "dpi_summary", "phase_order", "phase_summary", "bin_edges", "seed_spread", "pick_seeds",
     "final_accuracy", "final_accuracy_runs", "saturation_verdict",
     # page text, figures and verdicts
@@ -62,65 +74,17 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------- estimators
-class RangeMaxBinning:
-    """Bins on ``[lo, max_r]`` per replica ``r`` (Rasmussen 2020, Settings 2.2-2.3).
-
-    ``T`` (``(R, N, d)``) is mapped by ``(T - lo) / (max_r - lo)`` onto ``[0, 1]`` and binned
-    with ``n_bins`` equal intervals (``strategy="uniform"``) or with Rasmussen's code's rule
-    ``linspace`` edges plus ``np.digitize`` (``"tishby"``). ``lo = 0`` with the uniform rule
-    is :class:`ibutils.studies.harmonics.RunMaxBinning`.
-    """
-
-    def __init__(self, scale, n_bins: int = 30, lo: float = 0.0, strategy: str = "uniform"):
-        self.scale = np.asarray(scale, dtype=np.float64).reshape(-1)
-        self.lo = float(lo)
-        if not np.all(np.isfinite(self.scale)) or np.any(self.scale <= self.lo):
-            raise ValueError("scale: the per-replica maxima must be finite and > lo")
-        if strategy not in ("uniform", "tishby"):
-            raise ValueError(f"strategy must be 'uniform' or 'tishby', got {strategy!r}")
-        self.n_bins, self.strategy = int(n_bins), strategy
-
-    def __call__(self, T, y):
-        from .. import mi as _mi
-
-        T = np.asarray(T, dtype=np.float64)
-        if T.ndim != 3 or T.shape[0] != self.scale.size:
-            raise ValueError(f"RangeMaxBinning: expected ({self.scale.size}, N, d) activity, got shape {T.shape}")
-        U = (T - self.lo) / (self.scale - self.lo)[:, None, None]
-        return _mi.binning(U, y, n_bins=self.n_bins, value_range=(0.0, 1.0), strategy=self.strategy)
-
-
-def split_specs(estimators: Sequence[Mapping[str, Any]]):
-    """Split estimator specs into those :func:`ibutils.studies.harmonics.parse_estimators` knows and
-    ``kind: range_max`` specs (``name``, ``n_bins``, ``lo``, ``strategy``), which need the replay."""
-    plain, ranged, seen = [], [], set()
-    for i, s in enumerate(estimators):
-        s = dict(s)
-        if s.get("name") in seen:
-            raise ValueError(f"estimators[{i}]: duplicate name {s.get('name')!r}")
-        seen.add(s.get("name"))
-        if s.get("kind") == "range_max":
-            if not s.get("name"):
-                raise ValueError(f"estimators[{i}]: missing 'name'")
-            unknown = set(s) - {"name", "kind", "n_bins", "lo", "strategy"}
-            if unknown:
-                raise ValueError(f"estimators[{i}] ({s['name']}): unknown key(s) {sorted(unknown)} for range_max")
-            ranged.append(s)
-        else:
-            plain.append(s)
-    return ex.parse_estimators(plain), ranged
-
-
 # ----------------------------------------------------------------------------- running
-def run_setting(*, activation: str, estimators: Sequence[Mapping[str, Any]], layers: Sequence[int] = ex.LAYERS,
+def run_setting(*, activation: str, estimators: Sequence[Mapping[str, Any]], layers: Sequence[int] = LAYERS,
                 epochs: int = 8000, n_seeds: int = 40, seed: int = 0, batch_size: int | None = 256,
                 lr: float = 4e-4, split: str = "saxe", snapshots: Any = "tishby", probe_every: int = 1):
     """Train the harmonics ensemble of ``layers`` and measure every estimator on all 4,096 patterns.
 
-    ``range_max`` specs trigger the replay of :func:`ibutils.studies.harmonics.run_harmonics`: the first
-    training records each replica's largest hidden activation (probe epochs and snapshots), the
-    second (same seeds, identical numbers) bins on ``[lo, max_r]``.
+    ``estimators`` are specs of :func:`ibutils.mi.specs.parse_specs`; ``range_max`` specs
+    (``n_bins``, ``lo``, ``strategy``: :class:`ibutils.mi.ranged.RunMaxBinning`) trigger the replay
+    of :func:`ibutils.studies._protocols.train_with_run_max`: the first training records each
+    replica's largest hidden activation (probe epochs and snapshots), the second (same seeds,
+    identical numbers) bins on ``[lo, max_r]``.
 
     Returns
     -------
@@ -128,147 +92,25 @@ def run_setting(*, activation: str, estimators: Sequence[Mapping[str, Any]], lay
         The run's tables, and the activity of every layer at the last epoch (``(R, N, d)``
         arrays, replicas in seed order) for :func:`bin_edges`.
     """
-    with ex.quiet_native_stderr():
-        return _run_setting(activation=activation, estimators=estimators, layers=layers, epochs=epochs,
-                            n_seeds=n_seeds, seed=seed, batch_size=batch_size, lr=lr, split=split,
-                            snapshots=snapshots, probe_every=probe_every)
-
-
-def _run_setting(*, activation, estimators, layers, epochs, n_seeds, seed, batch_size, lr, split, snapshots,
-                 probe_every):
-    from ..data import load_harmonics
-    from ..nets import train_ensemble
-
-    specs, ranged = split_specs(estimators)
-    data = load_harmonics(split)
-    X_probe = np.concatenate([data.X_train, data.X_test])
-    common = dict(layers=list(layers), activation=activation, n_seeds=n_seeds, epochs=epochs, batch_size=batch_size,
-                  lr=lr, optimizer="adam", seed=seed, snapshot_epochs=ex.snapshot_schedule(snapshots, epochs),
-                  init="width", initial_bias=0.0, mi_data="full", progress=False, probe_every=probe_every)
-    ests = ex.make_estimators(specs, X_probe=X_probe, n_train=len(data.X_train))
-    snap_max: list = []
-    if ranged:
-        ests["_max"] = ex._max_recorder(snap_max)
-    res = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, estimators=ests,
-                         store_activations_at=[int(epochs)], **common)
-    mi = res.mi[res.mi["estimator"] != "_max"]
-    n_hidden = len(layers)
-    act = res.unfiltered["activity"]
-    run_max = act[act["layer"] <= n_hidden].groupby("seed")["max_abs"].max().reindex(res.seeds)
-    if ranged:
-        L = n_hidden + 1
-        per_call = np.array(snap_max)
-        layer_of_call = np.tile(np.arange(1, L + 1), len(per_call) // L)
-        run_max = pd.Series(np.fmax(run_max.to_numpy(), per_call[layer_of_call <= n_hidden].max(axis=0)),
-                            index=res.seeds)
-        ests2 = {s["name"]: RangeMaxBinning(run_max.to_numpy(), n_bins=s.get("n_bins", 30), lo=s.get("lo", 0.0),
-                                            strategy=s.get("strategy", "uniform")) for s in ranged}
-        res2 = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, estimators=ests2, **common)
-        mi = pd.concat([mi, res2.mi], ignore_index=True)
-    run_max.index.name = "seed"
-    run = ex.HarmonicsRun(mi=mi.reset_index(drop=True), metrics=res.metrics, grads=res.grads, activity=res.activity,
-                          run_max=run_max.rename("max_activation"), snapshot_epochs=res.snapshot_epochs,
-                          seeds=res.seeds, dropped_seeds=res.dropped_seeds, data=data)
+    with quiet():
+        run, res = harmonics_run(estimators, epochs=epochs, layers=layers, split=split, snapshots=snapshots,
+                                 store_activations_at=[int(epochs)], activation=activation, n_seeds=n_seeds,
+                                 seed=seed, batch_size=batch_size, lr=lr, optimizer="adam", init="width",
+                                 initial_bias=0.0, probe_every=probe_every)
     return run, res.activations.get(int(epochs), [])
 
 
-# ----------------------------------------------------------------------------- KDE on neighbour pairs
-def kde_sparse(T, y, *, noise_variance: float = 1e-3, bound: str = "upper", cutoff: float = 40.0) -> MIPair:
-    """Kolchinsky-Tracey bound of :func:`ibutils.mi.kde`, summing the kernel over neighbour pairs only.
-
-    The kernel ``exp(-||t_i - t_j||^2 / (c s^2))`` (``c = 2`` upper, ``8`` lower bound) is summed
-    over identical rows (kernel 1, counted once per distinct row) and over the pairs of distinct
-    rows closer than ``sqrt(cutoff c s^2)`` (a k-d tree); every omitted term is below
-    ``exp(-cutoff)`` (``4e-18`` for 40) of the self term 1, so the result equals the dense sum to
-    float64 rounding (``N exp(-cutoff)`` at most). Same formulas and units (bits) as
-    :func:`ibutils.mi.kde` (Kolchinsky & Tracey 2017, Sec. 4; Saxe et al. 2018).
-    """
-    from scipy.spatial import cKDTree
-
-    from ..mi.kde import BOUNDS, sq_dist_blocks
-
-    T3, stacked = check_layer(T)
-    B, N, d = T3.shape
-    yc, K = check_labels(y, N)
-    var = float(noise_variance)
-    if not np.isfinite(var) or var <= 0:
-        raise ValueError(f"noise_variance must be a positive number, got {noise_variance!r}")
-    if bound not in BOUNDS:
-        raise ValueError(f"bound must be 'upper' or 'lower', got {bound!r}")
-    if not cutoff > 0:
-        raise ValueError(f"cutoff must be > 0, got {cutoff!r}")
-    scale = BOUNDS[bound] * var
-    r = np.sqrt(cutoff * scale)
-    n_k = np.bincount(yc, minlength=K).astype(np.float64)
-    ixt, ity = np.empty(B), np.empty(B)
-    for b in range(B):  # one k-d tree per stacked item
-        U, inv, _ = np.unique(np.asarray(T3[b], np.float64), axis=0, return_inverse=True, return_counts=True)
-        inv = inv.reshape(-1)
-        m = len(U)
-        C = np.zeros((m, K))
-        np.add.at(C, (inv, yc), 1.0)
-        S = C.copy()
-        if m > 1 and _dense_cheaper(U, r):
-            for a, z, D in sq_dist_blocks(U[None], 1024):  # row blocks of the (m, m) kernel over distinct rows
-                D = D[0]
-                D *= -1.0 / scale
-                np.exp(D, out=D)
-                S[a:z] = D @ C
-        elif m > 1:
-            pairs = cKDTree(U).query_pairs(r, output_type="ndarray")
-            if len(pairs):
-                i, j = pairs[:, 0], pairs[:, 1]
-                k = np.exp(-((U[i] - U[j]) ** 2).sum(axis=1) / scale)
-                for c in range(K):
-                    S[:, c] += np.bincount(i, weights=k * C[j, c], minlength=m)
-                    S[:, c] += np.bincount(j, weights=k * C[i, c], minlength=m)
-        log_all = np.log(S.sum(axis=1))[inv]
-        log_own = np.log(S[inv, yc])
-        ixt[b] = (np.log(N) - log_all.mean()) / np.log(2.0)
-        cond = (n_k @ np.log(np.maximum(n_k, 1.0)) - log_own.sum()) / N / np.log(2.0)
-        ity[b] = ixt[b] - cond
-    return MIPair(ixt, ity) if stacked else MIPair(float(ixt[0]), float(ity[0]))
-
-
-def _dense_cheaper(U: np.ndarray, r: float, n_probe: int = 200) -> bool:
-    """Whether more than 1/20 of all pairs of distinct rows lie within ``r`` (a sample of rows
-    estimates it); then the dense kernel over distinct rows is cheaper than the pair list."""
-    m = len(U)
-    if m < 400:
-        return True
-    from scipy.spatial import cKDTree
-
-    probe = U[np.linspace(0, m - 1, n_probe).astype(np.int64)]
-    counts = cKDTree(U).query_ball_point(probe, r, return_length=True)
-    return float(np.mean(counts)) > m / 20
-
-
-class HiddenOnly:
-    """Wrap an estimator so that it measures hidden layers only (NaN for the read-out).
-
-    :func:`ibutils.nets.train_ensemble` calls an estimator once per layer, layers in order,
-    at every snapshot; call ``k`` is layer ``k mod n_layers + 1``. The softmax read-out is
-    the same for every hidden activation, and on a near-one-dimensional set of 4,096 points
-    it is the one layer where :func:`kde_sparse` finds millions of neighbour pairs.
-    """
-
-    def __init__(self, f, n_layers: int):
-        self.f, self.n_layers, self.calls = f, int(n_layers), 0
-
-    def __call__(self, T, y):
-        layer = self.calls % self.n_layers + 1
-        self.calls += 1
-        if layer == self.n_layers:
-            return MIPair(np.full(len(T), np.nan), np.full(len(T), np.nan))
-        return self.f(T, y)
-
-
-def run_cohort(activations: Sequence[str], *, layers: Sequence[int] = ex.LAYERS, epochs: int = 8000,
+def run_cohort(activations: Sequence[str], *, layers: Sequence[int] = LAYERS, epochs: int = 8000,
                n_seeds: int = 10, seed: int = 0, batch_size: int | None = 256, lr: float = 4e-4,
                noise_variance: float = 1e-3, snapshots: Any = 30, probe_every: int = 10, split: str = "saxe"):
     """The Deep Bottleneck activation cohort (experiments 210-220): one ensemble per activation,
     MI by the KDE upper bound on all 4,096 patterns (hidden layers). Returns ``(mi, metrics)``
-    with a column ``activation``; the estimator is called ``kde_upper``."""
+    with a column ``activation``; the estimator is called ``kde_upper``.
+
+    The KDE is :func:`ibutils.mi.kde_sparse.kde_sparse` (neighbour pairs only), on the hidden
+    layers only (``Measure(..., layers="hidden")``): the softmax read-out is the same for every
+    hidden activation, and on a near-one-dimensional set of 4,096 points it is the one layer
+    where the sparse sum finds millions of neighbour pairs."""
     from functools import partial
 
     from ..data import load_harmonics
@@ -276,12 +118,12 @@ def run_cohort(activations: Sequence[str], *, layers: Sequence[int] = ex.LAYERS,
 
     data = load_harmonics(split)
     mis, mets = [], []
-    with ex.quiet_native_stderr():
+    est = Measure(partial(kde_sparse, noise_variance=noise_variance, bound="upper"), layers="hidden")
+    with quiet():
         for a in activations:  # the trainer takes one activation per ensemble
-            est = HiddenOnly(partial(kde_sparse, noise_variance=noise_variance, bound="upper"), len(layers) + 1)
             res = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, layers=list(layers),
                                  activation=a, n_seeds=n_seeds, epochs=epochs, batch_size=batch_size, lr=lr,
-                                 seed=seed, snapshot_epochs=ex.snapshot_schedule(snapshots, epochs), init="width",
+                                 seed=seed, snapshot_epochs=snapshot_schedule(snapshots, epochs), init="width",
                                  mi_data="full", estimators={"kde_upper": est}, progress=False,
                                  probe_every=probe_every)
             mis.append(res.mi.dropna(subset=["ixt"]).assign(activation=a))
@@ -538,8 +380,9 @@ def compression_sentence(comp: pd.DataFrame, estimator: str, *, margin: float = 
     cross-fitted drop lies above ``margin`` bits (the rule book's "significant")."""
     c = with_effects(_hidden(comp, estimator), margin=margin)
     sig = [int(v) for v in c.loc[c.effect == "supports", "layer"]]
+    rule = f" (interval of the mean drop above {margin:g} bits)"
     if (c.effect == "too few").any():
-        word = f"there are too few seeds (fewer than {MIN_SEEDS}) to say which hidden layers compress"
+        word, rule = f"there are too few seeds (fewer than {MIN_SEEDS}) to say which hidden layers compress", ""
     elif len(sig) == len(c):
         word = "every hidden layer compresses"
     elif sig:
@@ -547,8 +390,7 @@ def compression_sentence(comp: pd.DataFrame, estimator: str, *, margin: float = 
         word = f"hidden layer{'' if one else 's'} {', '.join(map(str, sig))} compress{'es' if one else ''}"
     else:
         word = "no hidden layer compresses"
-    return (f"With `{estimator}`, {word} (interval of the mean drop above {margin:g} bits); mean drops "
-            f"{_fmt_layers(c)} bits.")
+    return f"With `{estimator}`, {word}{rule}; mean drops {_fmt_layers(c)} bits."
 
 
 def dpi_effects(dpi: pd.DataFrame, *, margin: float) -> pd.DataFrame:
@@ -723,8 +565,9 @@ def saturation_classes(activations: Sequence[str]) -> dict[str, str]:
 def verdict_parts(verdicts) -> str:
     """Verdict for a claim made of parts that must all hold (e.g. "compresses under both
     estimators"), from the parts' verdicts: reproduced when every part is; partly reproduced when
-    some part is (partly) reproduced; contradicted when some part is contradicted and none holds;
-    inconclusive when some part is inconclusive; else not reproduced."""
+    some part is (partly) reproduced; otherwise contradicted when some part is contradicted, not
+    reproduced when some part is not reproduced (the claim as a whole then is not, whatever the
+    others), inconclusive when every part is."""
     v = list(verdicts)
     if not v:
         return "inconclusive"
@@ -734,7 +577,7 @@ def verdict_parts(verdicts) -> str:
         return "partly reproduced"
     if "contradicted" in v:
         return "contradicted"
-    return "inconclusive" if "inconclusive" in v else "not reproduced"
+    return "not reproduced" if "not reproduced" in v else "inconclusive"
 
 
 def only_verdict(comp: pd.DataFrame, members, *, margin: float = MARGIN_BITS) -> dict:
@@ -813,12 +656,18 @@ def accuracy_claim(runs: pd.DataFrame, *, best: str = "elu", worst: str = "linea
 
 def runs_differ_effect(spread: pd.DataFrame, *, margin: float = SHARE_MARGIN) -> tuple[str, tuple]:
     """Do runs differ in whether they compress? The share of runs with at least one compressing
-    hidden layer (:func:`seed_spread`, cross-fitted drop above the threshold) and its t-interval:
-    ``supports`` when the interval lies inside ``(margin, 1 - margin)`` (both kinds of run are
-    common), ``opposes`` when it lies below ``margin`` or above ``1 - margin`` (runs agree), else
-    ``unclear``; ``too few`` below :data:`MIN_SEEDS` runs. Returns ``(effect, (mean, lo, hi))``."""
-    x = (spread["n_compressing"].to_numpy(dtype=float) > 0).astype(float)
-    mci = mean_ci(x)
+    hidden layer (:func:`seed_spread`, cross-fitted drop above the threshold) and its exact 95%
+    binomial (Clopper-Pearson) interval, since a t-interval of 0/1 outcomes that all agree has zero
+    width: ``supports`` when the interval lies inside ``(margin, 1 - margin)`` (both kinds of run
+    are common), ``opposes`` when it lies below ``margin`` or above ``1 - margin`` (runs agree),
+    else ``unclear``; ``too few`` below :data:`MIN_SEEDS` runs. Returns ``(effect, (share, lo, hi))``."""
+    from scipy.stats import binomtest
+
+    x = spread["n_compressing"].to_numpy(dtype=float) > 0
+    if len(x) == 0:
+        return "too few", (np.nan, np.nan, np.nan)
+    ci = binomtest(int(x.sum()), len(x)).proportion_ci(confidence_level=0.95, method="exact")
+    mci = (float(x.mean()), float(ci.low), float(ci.high))
     if len(x) < MIN_SEEDS:
         return "too few", mci
     _, lo, hi = mci
@@ -927,6 +776,9 @@ def _scale(tables, settings) -> dict:
 
 
 def _row(claim, source, reported, measured, verdict, scale, note="") -> dict:
+    """A claims row; "inconclusive" with the note "too few seeds" when the row's seeds are too few."""
+    if scale.get("n_seeds") is not None and int(scale["n_seeds"]) < MIN_SEEDS:
+        verdict, note = "inconclusive", "; ".join(x for x in (TOO_FEW, note) if x)
     return dict(claim=claim, source=source, reported=reported, measured=measured, verdict=verdict, note=note, **scale)
 
 
@@ -1129,10 +981,13 @@ def claims_cohort(comp: pd.DataFrame | None, acc_runs: pd.DataFrame | None, *,
 
 def cohort_words(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The verdicts of :func:`claims_cohort`'s rows by short name (``saturation``, ``tanh``,
-    ``accuracy``), as the cohort page glues them; "inconclusive (too few seeds)" below
-    :data:`MIN_SEEDS` seeds, as :func:`ibutils.publish.report.claims_table` would record it."""
+    ``accuracy``), as the cohort page glues them, and ``accuracy_note``, how the ranking's two ends
+    fared; "inconclusive (too few seeds)" below :data:`MIN_SEEDS` seeds, as
+    :func:`ibutils.publish.report.claims_table` would record it."""
     out = {}
     for key, r in zip(("saturation", "tanh", "accuracy"), rows):
         few = r.get("n_seeds") is not None and int(r["n_seeds"]) < MIN_SEEDS
         out[key] = "inconclusive (too few seeds)" if few else r["verdict"]
+        if key == "accuracy":
+            out["accuracy_note"] = "; ".join(x for x in r.get("note", "").split("; ") if x != TOO_FEW)
     return out

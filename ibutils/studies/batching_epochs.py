@@ -15,7 +15,9 @@ seed says is still needed),
 where ``H(T | X = x_i)`` is the entropy of the ``b`` binned codes of ``x_i`` (one per
 epoch), so ``H(T|X) = 0`` only when no input changes bin within the window, and
 ``I(T;Y) = H(T) - \\sum_y p(y) H(T | Y = y)`` over the pooled samples. With ``b = 1``
-this is the ordinary binning estimator (seed 002 eqs. 25-30).
+this is the ordinary binning estimator (seed 002 eqs. 25-30). The estimator is
+:mod:`ibutils.mi.batching`; :class:`BatchingRecorder`, a snapshot hook, collects the windows
+during training.
 
 Epoch skipping (seed 002, section 0.3.2)
 ----------------------------------------
@@ -32,113 +34,29 @@ dense one.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, NamedTuple, Sequence
+import functools
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..mi.batching import batching_mi, uniform_codes
 from ..mi.binning import binning
-from ..mi.entropy import check_labels, entropy_from_counts, entropy_of_ids, stacked_row_ids
+from ..nets.hooks import Snapshot
 from ..nets.schedules import Schedule, _check_epochs
 
 
-class BatchingMI(NamedTuple):
-    """Batching estimate in bits: arrays of shape ``(R,)`` (floats for one replica)."""
-
-    ixt: np.ndarray
-    ity: np.ndarray
-    h_t: np.ndarray
-    h_t_given_x: np.ndarray
-
-
-def batching_mi(codes, y) -> BatchingMI:
-    """Batching estimator of ``I(X;T)`` and ``I(T;Y)`` from discrete codes of ``b`` epochs.
-
-    Seed 002, section 0.2.6 (Fig. 8, eqs. 47-49, Fig. 9): the ``N b`` pairs
-    ``(x_i, t_{i,j})`` of a window of ``b`` epochs are pooled with equal weights and
-
-    .. math:: I(X;T) = H(T) - H(T|X),\\quad H(T|X) = H(T,X) - \\log_2 N,
-              \\quad I(T;Y) = H(T) + H(Y) - H(T,Y),
-
-    all plug-in entropies of the pooled sample. ``H(T|X)`` is the mean over inputs of
-    the entropy of the ``b`` codes of that input; it vanishes for ``b = 1``.
-
-    Parameters
-    ----------
-    codes : int array ``(b, N, d)`` or ``(R, b, N, d)``
-        Binned activity (any integer codes, e.g. bin indices) of one layer at ``b``
-        epochs, for one or ``R`` replicas; row ``i`` is input ``x_i`` in every epoch.
-    y : array ``(N,)``
-        Class labels.
-
-    Returns
-    -------
-    BatchingMI
-        ``ixt``, ``ity``, ``h_t``, ``h_t_given_x``.
-    """
-    c = np.asarray(codes)
-    if c.ndim not in (3, 4) or c.size == 0:
-        raise ValueError(f"codes must have shape (b, N, d) or (R, b, N, d), got {c.shape}")
-    if not (np.issubdtype(c.dtype, np.integer) or c.dtype == bool):
-        raise ValueError(f"codes must be integer (binned) codes, got dtype {c.dtype}")
-    single = c.ndim == 3
-    c4 = c[None] if single else c
-    R, b, N, d = c4.shape
-    y_codes, K = check_labels(y, N)
-    ids = stacked_row_ids(c4.reshape(R, b * N, d))  # equal rows (within a replica) equal ids
-    ids = np.unique(ids, return_inverse=True)[1].reshape(R, b * N).astype(np.int64)  # dense, < R b N
-    x = np.tile(np.arange(N, dtype=np.int64), b)
-    yy = np.tile(y_codes, b)
-    h_t = entropy_of_ids(ids)
-    h_tx = entropy_of_ids(ids * N + x[None])
-    h_ty = entropy_of_ids(ids * K + yy[None])
-    h_y = float(entropy_from_counts(np.bincount(y_codes, minlength=K)))
-    h_t_x = np.clip(h_tx - np.log2(N), 0.0, None) + 0.0
-    ixt = np.clip(h_t - h_t_x, 0.0, None) + 0.0
-    ity = np.clip(h_t + h_y - h_ty, 0.0, None) + 0.0
-    out = BatchingMI(ixt, ity, h_t, h_t_x)
-    return BatchingMI(*(float(v[0]) for v in out)) if single else out
-
-
-def uniform_codes(T, n_bins: int, value_range=(-1.0, 1.0)) -> np.ndarray:
-    """Equal-width bin indices ``0..n_bins-1`` of activity ``T`` (any shape) over a fixed range.
-
-    Values outside ``value_range`` fall in the end bins (seed 002, Fig. 5:
-    ``binValue(t) = floor((t - low) / s)`` with ``s = (high - low) / bins``).
-    """
-    if int(n_bins) != n_bins or n_bins < 1:
-        raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
-    lo, hi = (float(v) for v in value_range)
-    if not hi > lo:
-        raise ValueError(f"value_range must have lo < hi, got {value_range!r}")
-    T = np.asarray(T, dtype=np.float64)
-    c = np.floor((T - lo) * (n_bins / (hi - lo)))
-    np.clip(c, 0, n_bins - 1, out=c)
-    return c.astype(np.int16 if n_bins < 2**15 else np.int64)
-
-
-def batching_binning(T, y, *, n_bins: int = 30, value_range=(-1.0, 1.0)) -> BatchingMI:
-    """:func:`batching_mi` of real activity ``T`` ``(b, N, d)`` or ``(R, b, N, d)`` after
-    ``n_bins`` equal-width bins over ``value_range`` (one grid for the whole window)."""
-    return batching_mi(uniform_codes(T, n_bins, value_range), y)
-
-
 class BatchingRecorder:
-    """Estimator for :func:`ibutils.nets.train_ensemble` that also computes batching estimates.
+    """Snapshot hook (:class:`ibutils.nets.hooks.SnapshotHook`) computing batching estimates.
 
-    It returns the single-epoch binning estimate (``base_bins`` bins over ``value_range``)
-    to the trainer, and keeps, for epochs inside the windows that end at
-    ``window_ends``, only the integer bin codes of every layer for each grid in
-    ``n_bins`` (memory: the codes of at most ``max(bs)`` epochs). At a window end it
-    evaluates :func:`batching_mi` for every ``b`` in ``bs`` over the last ``b`` epochs.
+    For the snapshots inside the windows that end at ``window_ends`` it keeps only the integer
+    bin codes of every layer for each grid in ``n_bins`` (memory: the codes of at most
+    ``max(bs)`` epochs). At a window end it evaluates :func:`ibutils.mi.batching.batching_mi`
+    (seed 002, section 0.2.6) for every ``b`` in ``bs`` over the last ``b`` snapshots, when they
+    are ``b`` consecutive epochs, for the replicas finite in all of them.
 
     Parameters
     ----------
-    snapshot_epochs : list of int
-        The trainer's (static) snapshot epochs, in order; call ``k`` is layer
-        ``k % n_layers + 1`` of snapshot ``snapshot_epochs[k // n_layers]``.
-    n_layers : int
-        Layers per snapshot (hidden layers plus read-out).
     window_ends : list of int
         Epochs at which to evaluate; every ``b`` needs the ``b - 1`` epochs before it
         among the snapshots (use consecutive epochs, e.g. ``snapshot_epochs="every"``).
@@ -146,65 +64,57 @@ class BatchingRecorder:
         Window lengths ``b``.
     n_bins : list of int
         Bin counts of the batching grids.
-    base_bins : int
-        Bins of the estimate returned to the trainer.
     value_range : (lo, hi)
         Range of every grid ((-1, 1) for tanh).
     """
 
-    def __init__(self, snapshot_epochs: Sequence[int], n_layers: int, window_ends: Sequence[int],
-                 bs: Sequence[int] = (1, 2, 5, 10, 20), n_bins: Sequence[int] = (30,), base_bins: int = 30,
-                 value_range=(-1.0, 1.0)):
-        self.epochs = np.asarray(snapshot_epochs, dtype=np.int64)
-        self.n_layers = int(n_layers)
+    columns = ("seed", "epoch", "layer", "n_bins", "b", "ixt", "ity", "h_t", "h_t_given_x")
+
+    def __init__(self, window_ends: Sequence[int], bs: Sequence[int] = (1, 2, 5, 10, 20),
+                 n_bins: Sequence[int] = (30,), value_range=(-1.0, 1.0)):
         self.window_ends = sorted(int(e) for e in window_ends)
         self.bs = sorted(int(b) for b in bs)
         if not self.bs or self.bs[0] < 1:
             raise ValueError(f"bs must be integers >= 1, got {bs}")
         self.n_bins = [int(n) for n in n_bins]
-        self.base_bins = int(base_bins)
         self.value_range = tuple(float(v) for v in value_range)
         self.bmax = self.bs[-1]
-        self.calls = 0
-        self.buffer: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
+        self.buffer: dict[tuple[int, int], list[tuple[int, np.ndarray, np.ndarray]]] = {}
         self.rows: list[pd.DataFrame] = []
 
     def _in_window(self, epoch: int) -> bool:
         return any(0 <= end - epoch < self.bmax for end in self.window_ends)
 
-    def __call__(self, T, y):
-        snap, l = divmod(self.calls, self.n_layers)
-        self.calls += 1
-        if snap >= len(self.epochs):
-            raise ValueError("BatchingRecorder: more snapshots than snapshot_epochs")
-        epoch = int(self.epochs[snap])
-        T = np.asarray(T)
-        if self._in_window(epoch):
-            for nb in self.n_bins:
-                buf = self.buffer.setdefault((l, nb), [])
-                buf.append((epoch, uniform_codes(T, nb, self.value_range)))
-                del buf[:-self.bmax]
-                if epoch in self.window_ends:
-                    for b in self.bs:
-                        win = buf[-b:]
-                        if len(win) < b or win[-1][0] - win[0][0] != b - 1:
-                            continue  # not b consecutive epochs available
-                        res = batching_mi(np.stack([c for _, c in win], axis=1), y)
-                        self.rows.append(pd.DataFrame(dict(replica=np.arange(T.shape[0]), epoch=epoch,
-                                                           layer=l + 1, n_bins=nb, b=b, ixt=res.ixt,
-                                                           ity=res.ity, h_t=res.h_t,
-                                                           h_t_given_x=res.h_t_given_x)))
-        return binning(T, y, n_bins=self.base_bins, value_range=self.value_range)
+    def on_snapshot(self, s: Snapshot) -> None:
+        epoch = int(s.epoch)
+        if not self._in_window(epoch):
+            return
+        seeds = np.asarray(s.seeds)
+        for nb in self.n_bins:
+            buf = self.buffer.setdefault((int(s.layer), nb), [])
+            buf.append((epoch, seeds, uniform_codes(s.T, nb, self.value_range)))
+            del buf[:-self.bmax]
+            if epoch not in self.window_ends:
+                continue
+            for b in self.bs:
+                win = buf[-b:]
+                if len(win) < b or win[-1][0] - win[0][0] != b - 1:
+                    continue  # not b consecutive epochs available
+                common = functools.reduce(np.intersect1d, [w[1] for w in win])
+                if not len(common):
+                    continue
+                codes = np.stack([c[np.isin(sd, common)] for _, sd, c in win], axis=1)  # (R, b, N, d)
+                res = batching_mi(codes, s.y)
+                self.rows.append(pd.DataFrame(dict(seed=common, epoch=epoch, layer=int(s.layer), n_bins=nb, b=b,
+                                                   ixt=res.ixt, ity=res.ity, h_t=res.h_t,
+                                                   h_t_given_x=res.h_t_given_x)))
 
-    def table(self, seeds: Sequence[int]) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame:
         """Tidy frame ``seed, epoch, layer, n_bins, b, ixt, ity, h_t, h_t_given_x``."""
-        cols = ["seed", "epoch", "layer", "n_bins", "b", "ixt", "ity", "h_t", "h_t_given_x"]
         if not self.rows:
-            return pd.DataFrame(columns=cols)
+            return pd.DataFrame(columns=list(self.columns))
         df = pd.concat(self.rows, ignore_index=True)
-        seeds = np.asarray(seeds)
-        df["seed"] = seeds[df.pop("replica").to_numpy()]
-        return df[cols].sort_values(["seed", "epoch", "layer", "n_bins", "b"], ignore_index=True)
+        return df[list(self.columns)].sort_values(["seed", "epoch", "layer", "n_bins", "b"], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- skipping
@@ -369,7 +279,8 @@ def schedule_error(mi: pd.DataFrame, epochs: Sequence[int], estimator: str | Non
             rows.append(dict(seed=int(s), quantity=q, max_abs=float(err[:, r].max()), mean_abs=float(err[:, r].mean())))
     both = np.concatenate([full["ixt"], full["ity"]], axis=2)
     for r, s in enumerate(seeds):
-        rows.append(dict(seed=int(s), quantity="both", max_abs=float(both[:, r].max()), mean_abs=float(both[:, r].mean())))
+        rows.append(dict(seed=int(s), quantity="both", max_abs=float(both[:, r].max()),
+                         mean_abs=float(both[:, r].mean())))
     return pd.DataFrame(rows)
 
 
@@ -379,9 +290,10 @@ def train_dense(data, *, activation: str = "tanh", layers=(10, 7, 5, 4, 3), n_se
                 value_range=(-1.0, 1.0)):
     """Train the harmonics network measuring MI at *every* epoch, with batching windows.
 
-    The single estimator ``"bin"`` is a :class:`BatchingRecorder` (``base_bins`` uniform
-    bins over ``value_range`` at every epoch, batching estimates for ``bs`` x ``n_bins`` at
-    ``window_ends``). MI is measured on all rows of ``data`` (train and test).
+    The single estimator ``"bin"`` is :func:`ibutils.mi.binning` (``base_bins`` uniform bins over
+    ``value_range`` at every epoch); a :class:`BatchingRecorder` hook computes the batching
+    estimates for ``bs`` x ``n_bins`` at ``window_ends``. MI is measured on all rows of ``data``
+    (train and test).
 
     Returns
     -------
@@ -391,15 +303,14 @@ def train_dense(data, *, activation: str = "tanh", layers=(10, 7, 5, 4, 3), n_se
     """
     from ..nets import train_ensemble
 
-    snaps = np.arange(int(epochs) + 1)
     ends = [int(e) for e in window_ends if 0 <= int(e) <= epochs]
-    rec = BatchingRecorder(snaps, len(layers) + 1, ends, bs=bs, n_bins=n_bins, base_bins=base_bins,
-                           value_range=value_range)
+    rec = BatchingRecorder(ends, bs=bs, n_bins=n_bins, value_range=value_range)
+    base = functools.partial(binning, n_bins=int(base_bins), value_range=tuple(float(v) for v in value_range))
     res = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, layers=list(layers),
                          activation=activation, n_seeds=n_seeds, epochs=epochs, batch_size=batch_size, lr=lr,
-                         seed=seed, snapshot_epochs="every", mi_data="full", estimators={"bin": rec},
-                         progress=False)
-    return res, rec.table(res.seeds)
+                         seed=seed, snapshot_epochs="every", mi_data="full", estimators={"bin": base},
+                         hooks=[rec], progress=False)
+    return res, rec.table()
 
 
 def compare_schedules(mi: pd.DataFrame, schedules: Mapping[str, object], estimator: str | None = None) -> pd.DataFrame:
@@ -430,10 +341,6 @@ def compare_schedules(mi: pd.DataFrame, schedules: Mapping[str, object], estimat
 
 
 __all__ = [
-    "BatchingMI",
-    "batching_mi",
-    "uniform_codes",
-    "batching_binning",
     "BatchingRecorder",
     "mi_distance",
     "DeltaApprox",
@@ -483,3 +390,234 @@ def plot_schedules(mi: pd.DataFrame, chosen: Mapping[str, Sequence[int]], seed: 
     axes[0][0].set_ylabel("I(X;T) [bits], 30 bins")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- the page
+def _fmt_ci(mci) -> str:
+    return f"{mci[0]:.3f} [{mci[1]:.3f}, {mci[2]:.3f}]"
+
+
+def batching_glue(tab: pd.DataFrame, *, bs: Sequence[int], n_bins: Sequence[int]) -> dict:
+    """Values of the batching section (glue key -> value), from :meth:`BatchingRecorder.table`:
+    batching I(X;T) and H(T|X) at the last window end (means over seeds) for ``b = 1`` and the
+    largest ``b``, in the last hidden layer and in layer 1, and the share of estimates with
+    ``b > 1`` whose H(T|X) is positive."""
+    L = int(tab.layer.max())
+    end = int(tab.epoch.max())
+    b_max, fine = max(bs), max(n_bins)
+    at_end = tab[tab.epoch == end].groupby(["layer", "n_bins", "b"])[["ixt", "h_t_given_x"]].mean()
+    val = lambda layer, nb, b, col="ixt": round(float(at_end.loc[(layer, nb, b), col]), 3)  # noqa: E731
+    out = {"n_windows": int(tab.epoch.nunique()), "b_max": int(b_max), "fine_bins": int(fine), "end_epoch": end,
+           "last_hidden": L - 1}
+    for nb in n_bins:
+        out[f"ixt_b1_{nb}"] = val(L - 1, nb, 1)
+        out[f"ixt_bmax_{nb}"] = val(L - 1, nb, b_max)
+        out[f"htx_bmax_{nb}"] = val(L - 1, nb, b_max, "h_t_given_x")
+    out["ixt_l1_fine_bmax"] = val(1, fine, b_max)
+    out["htx_l1_fine_bmax"] = val(1, fine, b_max, "h_t_given_x")
+    out["htx_share_pos"] = round(float((tab[tab.b > 1].h_t_given_x > 0).mean()), 3)
+    l1_b1 = val(1, fine, 1)
+    out["l1_text"] = (f"{'stays at' if abs(out['ixt_l1_fine_bmax'] - l1_b1) < 0.01 else 'moves to'} "
+                      f"{out['ixt_l1_fine_bmax']:.3f} bits (b = 1: {l1_b1:.3f})")
+    return out
+
+
+def at_window_end(tab: pd.DataFrame, col: str) -> pd.DataFrame:
+    """``col`` at the last window end, means over seeds: rows (layer, n_bins), columns ``b``."""
+    end = tab[tab.epoch == tab.epoch.max()]
+    return end.groupby(["layer", "n_bins", "b"])[col].mean().unstack("b")
+
+
+def batching_compression(tab: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
+    """The cross-fitted drop of batching I(X;T) along the window ends (:func:`ibutils.stats.compression`),
+    per seed, layer, bin count and ``b``."""
+    from ..stats import compression
+
+    return compression(tab, value="ixt", by=("seed", "layer", "n_bins", "b"), threshold=threshold)
+
+
+def compression_summary(comp: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% interval over seeds of ``drop`` and ``drop_max`` per layer, bin count and ``b``."""
+    from ..stats import summarize
+
+    keys = ["layer", "n_bins", "b"]
+    d = summarize(comp, keys, "drop")
+    m = summarize(comp, keys, "drop_max").rename(columns={"mean": "max_mean", "ci_low": "max_ci_low",
+                                                          "ci_high": "max_ci_high"}).drop(columns="n")
+    return d.merge(m, on=keys)
+
+
+def compression_glue(cs: pd.DataFrame, *, bs: Sequence[int], n_bins: Sequence[int], threshold: float) -> dict:
+    """Values of the compression paragraph (glue key -> value): the drop in the last hidden layer
+    for ``b = 1`` and the largest ``b``, per bin count, with its interval as text."""
+    L = int(cs.layer.max())
+    out = {"compression_tol": threshold}
+    for nb in n_bins:
+        for b in (1, max(bs)):
+            r = cs[(cs.layer == L - 1) & (cs.n_bins == nb) & (cs.b == b)].iloc[0]
+            key = f"drop_{nb}_{b if b == 1 else 'max'}"
+            out[key] = round(float(r["mean"]), 3)
+            out[f"{key}_ci"] = f"{r.ci_low:.3f} to {r.ci_high:.3f}"
+    return out
+
+
+def replay_check(data, mi: pd.DataFrame, *, layers, activation: str, n_seeds: int, epochs: int, batch_size,
+                 lr: float, seed: int, base_bins: int = 30, value_range=(-1.0, 1.0)) -> str:
+    """Train again with the trainer's adaptive ``DeltaSkip`` schedule and say whether the epochs it
+    measured are ``"identical"`` (or ``"not identical"``) to those :func:`replay_schedule` picks
+    from the dense run's ``mi``."""
+    import functools
+
+    from ..nets import train_ensemble
+    from ..nets.schedules import DeltaSkip
+    from ..quiet import quiet
+
+    with quiet(ignore_warnings=True):
+        chk = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, layers=list(layers),
+                             activation=activation, n_seeds=n_seeds, epochs=epochs, batch_size=batch_size, lr=lr,
+                             seed=seed, snapshot_epochs=DeltaSkip(epochs), mi_data="full",
+                             estimators={"bin": functools.partial(binning, n_bins=base_bins, value_range=value_range)},
+                             progress=False)
+    same = np.array_equal(chk.snapshot_epochs, replay_schedule(DeltaSkip(epochs), mi))
+    return "identical" if same else "not identical"
+
+
+def page_schedules(mi: pd.DataFrame, epochs: int, deltas: Sequence[float]) -> dict:
+    """The schedules the page compares: the trainer's ``DeltaSkip``, the seed's approximate and
+    exact rules for each ``delta``, and Saxe et al.'s static schedule."""
+    from ..nets.schedules import DeltaSkip, saxe_epochs
+
+    out = {"trainer delta_skip": DeltaSkip(epochs)}
+    for d in deltas:
+        out[f"seed approx d={d}"] = DeltaApprox(epochs, delta=d)
+        out[f"seed exact d={d}"] = delta_exact_epochs(mi, delta=d)
+    out["Saxe et al. static"] = saxe_epochs(epochs)
+    return out
+
+
+def schedule_summary(cmp: pd.DataFrame) -> pd.DataFrame:
+    """Per schedule (from :func:`compare_schedules`): evaluations, share of the dense ones, and the
+    maximum and mean absolute error over both coordinates with 95% intervals over seeds."""
+    from ..stats import mean_ci
+
+    rows = []
+    for name, g in cmp[cmp.quantity == "both"].groupby("schedule", sort=False):
+        mx, mn = mean_ci(g.max_abs), mean_ci(g.mean_abs)
+        rows.append(dict(schedule=name, n_evals=int(g.n_evals.iloc[0]),
+                         share_evaluated=float(g.share_evaluated.iloc[0]),
+                         max_abs=mx[0], max_abs_lo=mx[1], max_abs_hi=mx[2], mean_abs=mn[0], mean_abs_lo=mn[1],
+                         mean_abs_hi=mn[2]))
+    return pd.DataFrame(rows)
+
+
+def schedule_glue(sched: pd.DataFrame, cmp: pd.DataFrame, deltas: Sequence[float]) -> dict:
+    """Values of the skipping paragraph (glue key -> value) for the trainer's schedule (``tr``), the
+    seed's approximate (``ap``) and exact (``ex``) rules at ``deltas[0]`` and Saxe et al.'s (``sx``)."""
+    out = {"n_dense": int(cmp.n_dense.iloc[0]), "delta0": deltas[0]}
+    for key, name in (("tr", "trainer delta_skip"), ("ap", f"seed approx d={deltas[0]}"),
+                      ("ex", f"seed exact d={deltas[0]}"), ("sx", "Saxe et al. static")):
+        r = sched[sched.schedule == name].iloc[0]
+        out.update({f"{key}_n": int(r.n_evals), f"{key}_share": round(float(r.share_evaluated), 3),
+                    f"{key}_saved": round(1 - float(r.share_evaluated), 3), f"{key}_max": round(float(r.max_abs), 3),
+                    f"{key}_max_ci": f"{r.max_abs_lo:.3f} to {r.max_abs_hi:.3f}",
+                    f"{key}_mean": round(float(r.mean_abs), 3),
+                    f"{key}_mean_ci": f"{r.mean_abs_lo:.3f} to {r.mean_abs_hi:.3f}"})
+    return out
+
+
+def plot_page_schedules(mi: pd.DataFrame, schedules: Mapping[str, object], seed: int, k: int = 3):
+    """:func:`plot_schedules` for the first ``k`` schedules (replayed when adaptive)."""
+    chosen = {name: (np.asarray(s) if isinstance(s, np.ndarray) else replay_schedule(s, mi))
+              for name, s in list(schedules.items())[:k]}
+    return plot_schedules(mi, chosen, seed=seed)
+
+
+def _both(e_drop: str, e_diff: str) -> str:
+    """One unit's word for "batching shows compression that single-epoch binning does not": both the
+    batched drop and its excess over the single-epoch drop must be significant."""
+    if "too few" in (e_drop, e_diff):
+        return "too few"
+    if e_drop == "supports" and e_diff == "supports":
+        return "supports"
+    if e_diff == "opposes":
+        return "opposes"
+    if e_diff == "excludes" or e_drop in ("excludes", "opposes"):
+        return "excludes"
+    return "unclear"
+
+
+def claims(tab: pd.DataFrame, comp: pd.DataFrame, cmp: pd.DataFrame, *, delta: float,
+           margin: float | None = None, max_share: float = 0.5) -> list[dict]:
+    """The chapter's claims rows (see :mod:`ibutils.publish.report` for the rules).
+
+    Parameters
+    ----------
+    tab : the batching table (:meth:`BatchingRecorder.table`).
+    comp : :func:`batching_compression` of it (per seed).
+    cmp : :func:`compare_schedules` of the dense run.
+    delta : the ``delta`` of the seed's approximate rule that the claim is tested with.
+    margin : smallest information difference that counts (default ``MARGIN_BITS``).
+    max_share : the share of the dense evaluations below which a schedule "skips most epochs".
+
+    Rows
+    ----
+    1. With ``b > 1`` epochs pooled H(T|X) is not zero: per seed, H(T|X) at the last window end
+       for the largest ``b``, in every hidden layer and bin grid; ``verdict_all``.
+    2. Batching reduces the binning noise needed to see compression: with the finest grid, per
+       hidden layer, the cross-fitted drop for the largest ``b`` and its excess over ``b = 1``
+       (paired by seed) must both be significant; ``verdict_any`` over the hidden layers.
+    3. The seed's approximate delta skip keeps the information plane while skipping most epochs:
+       the per-seed maximum absolute error against the dense plane must be ruled out beyond
+       ``margin`` (``verdict_none``) and the share evaluated must be below ``max_share``.
+    """
+    from ..publish import report
+    from ..stats import mean_ci
+
+    margin = report.MARGIN_BITS if margin is None else float(margin)
+    L = int(tab.layer.max())
+    n = int(tab.seed.nunique())
+    epochs = int(cmp.n_dense.iloc[0]) - 1
+    scale = dict(n_seeds=n, epochs=epochs)
+    b_max, fine = int(tab.b.max()), int(tab.n_bins.max())
+    note = "the seed reports no runs of its own"
+
+    end = tab[(tab.epoch == tab.epoch.max()) & (tab.b == b_max) & (tab.layer < L)]
+    units = sorted({(int(l), int(nb)) for l, nb in zip(end.layer, end.n_bins)})
+    htx = {u: mean_ci(end[(end.layer == u[0]) & (end.n_bins == u[1])].h_t_given_x) for u in units}
+    smallest = min(units, key=lambda u: htx[u][0])
+
+    c = comp[(comp.n_bins == fine) & (comp.layer < L)]
+    per = c.pivot_table(index=["layer", "seed"], columns="b", values="drop")
+    words, best = [], None
+    for layer, g in per.groupby(level="layer"):
+        d_max, d_1 = g[b_max].to_numpy(), g[1].to_numpy()
+        e = _both(report.effect(mean_ci(d_max), n=n, margin=margin),
+                  report.effect(mean_ci(d_max - d_1), n=n, margin=margin))
+        words.append(e)
+        if layer == L - 1:
+            best = (mean_ci(d_1), mean_ci(d_max))
+
+    ap = cmp[(cmp.schedule == f"seed approx d={delta}") & (cmp.quantity == "both")]
+    if ap.empty:
+        raise ValueError(f"cmp: no schedule 'seed approx d={delta}'")
+    err = mean_ci(ap.max_abs)
+    share = float(ap.share_evaluated.iloc[0])
+    v3 = report.verdict_none([report.effect(err, n=n, margin=margin)]) if share < max_share else "not reproduced"
+
+    return [
+        dict(claim=f"With b = {b_max} epochs pooled, H(T|X) is not zero (in any hidden layer) and must be computed",
+             source="Seed 002, 0.2.6 (Fig. 9)", reported="H(T|X) != 0",
+             measured=f"smallest H(T|X) at epoch {int(tab.epoch.max())}: {_fmt_ci(htx[smallest])} bits "
+                      f"(layer {smallest[0]}, {smallest[1]} bins)",
+             verdict=report.verdict_all(report.effect(htx[u], n=n, margin=margin) for u in units), **scale, note=note),
+        dict(claim="Batching epochs reduces the binning noise needed to see compression", source="Seed 002, 0.2.6",
+             reported="less noise needed",
+             measured=f"{fine} bins, layer {L - 1}: drop {_fmt_ci(best[0])} (b=1) vs {_fmt_ci(best[1])} bits "
+                      f"(b={b_max}); shown in {words.count('supports')} of {len(words)} hidden layers",
+             verdict=report.verdict_any(words), **scale, note=note),
+        dict(claim="Delta skip keeps the information plane while skipping most epochs",
+             source="Seed 002, 0.3.2 (Fig. 13)", reported="dense early, sparse late, shape unchanged",
+             measured=f"approx d={delta}: {int(ap.n_evals.iloc[0])}/{int(ap.n_dense.iloc[0])} evaluations, "
+                      f"max error {_fmt_ci(err)} bits",
+             verdict=v3, **scale, note=note),
+    ]

@@ -5,10 +5,11 @@ estimators, batch size, learning rate, ...) into a trained ensemble of the 12-10
 network on Tishby's harmonics data (:func:`ibutils.nets.train_ensemble`) and tidy tables.
 Around it sit the analyses the chapter "Tishby's harmonics" needs:
 
-* :func:`make_estimators`: estimator specs (plain dicts from a params file) to the
-  callables the trainer takes, including MI restricted to the train/test rows of the
-  probe and the per-run range ``[0, max activation of the run]`` of Rasmussen's thesis
-  (Setting 1.2), which needs a *deterministic replay*: the run's maximum is known only
+* estimator specs (plain dicts from a params file) are turned into estimators by
+  :func:`ibutils.mi.specs.make_estimators`, including MI restricted to the train/test rows of
+  the probe and the per-run range ``[0, max activation of the run]`` of Rasmussen's thesis
+  (Setting 1.2), which needs a *deterministic replay*
+  (:func:`ibutils.studies._protocols.train_with_run_max`): the run's maximum is known only
   after training, so the ensemble is trained once to read each replica's maximum and
   again (same seeds, hence identical numbers) with bins on ``[0, max_r]`` per replica;
 * :func:`error_curves`, :func:`max_activation`, :func:`split_by_max_activation`: the
@@ -17,205 +18,50 @@ Around it sit the analyses the chapter "Tishby's harmonics" needs:
   diffusion" transition of the gradient signal-to-noise ratio (Shwartz-Ziv & Tishby 2017,
   Sec. 4), the kink of the training loss, and whether compression starts there;
 * :func:`loss_rate_check`: the identity ``E[dL] = -lr * sum(mean gradient^2)`` to first
-  order in ``lr`` for minibatch SGD (Saxe et al. 2018, Sec. 5 / appendix), checked
-  numerically with full-batch gradients in TensorFlow.
+  order in ``lr`` for minibatch SGD (the theorem of the CNN/SG study, 2019, Sec. 3.2.1),
+  checked numerically with full-batch gradients in TensorFlow;
+* the pages' figures and sentences, and :func:`claims`: the chapter's claims rows with verdicts
+  by the rule book of :mod:`ibutils.publish.report` (unit-tested on constructed tables).
 
 All information quantities are in bits; epochs count completed epochs.
 """
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..publish.page import fmt_ci, read_table
+from ..publish.report import (
+    MARGIN_BITS,
+    MIN_SEEDS,
+    effect,
+    scale_words,
+    verdict,
+    verdict_all,
+    verdict_any,
+    verdict_none,
+)
 from ..quiet import quiet
-from .. import mi as _mi
-from ..stats import compression, compression_summary, mean_ci
-
-#: The network of Shwartz-Ziv & Tishby (2017): hidden widths; the softmax read-out has 2 units.
-LAYERS = [10, 7, 5, 4, 3]
-KINDS = ("binning", "kde", "edge", "run_max")
-SUBSETS = ("full", "train", "test")
+from ..stats import compression, compression_summary, mean_ci, summarize
+from ._protocols import LAYERS, HarmonicsRun, harmonics_run, snapshot_schedule
 
 __all__ = [
-    "LAYERS", "EstimatorSpec", "parse_estimators", "make_estimators", "RunMaxBinning", "HarmonicsRun",
-    "run_harmonics", "snapshot_schedule", "error_curves", "max_activation", "split_by_max_activation",
+    "LAYERS", "HarmonicsRun", "run_harmonics", "snapshot_schedule", "error_curves", "max_activation",
+    "split_by_max_activation",
     "snr_transition", "loss_kink", "compression_timing", "timing_summary", "loss_rate_check", "describe_profile",
-    "compression_table", "quiet_native_stderr",
+    "compression_table",
+    "SETTINGS", "CHAPTER", "estimator_table", "hidden", "layer_effects", "describe_drops", "compress_sentence",
+    "dpi_violation", "epoch_ci", "seed_gaps", "timing_verdict", "compare_word", "positive", "plot_errors",
+    "plot_max_activation", "plot_snr", "setting_record", "load_results", "found_settings", "found_text",
+    "hidden_compression", "scale_text",
+    "overview_table", "run_drops", "paired_difference", "estimator_contrasts", "identity_check", "identity_summary",
+    "claims",
 ]
 
 
-# ----------------------------------------------------------------------------- estimators
-@dataclass(frozen=True)
-class EstimatorSpec:
-    """One estimator of a page: ``name``, ``kind`` (binning/kde/edge/run_max), the rows
-    of the probe it uses (``subset``) and keyword arguments of the estimator."""
-
-    name: str
-    kind: str
-    subset: str = "full"
-    kwargs: dict = field(default_factory=dict)
-
-
-def parse_estimators(specs: Sequence[Mapping[str, Any]]) -> list[EstimatorSpec]:
-    """Validate estimator specs from a params file.
-
-    Each spec is a mapping with ``name``, ``kind`` in :data:`KINDS`, optional ``subset`` in
-    :data:`SUBSETS` and the estimator's keyword arguments, e.g.
-    ``{"name": "bins30", "kind": "binning", "n_bins": 30, "value_range": [-1, 1]}``;
-    ``run_max`` takes ``n_bins`` (bins on ``[0, max activation of the run]``).
-
-    Raises
-    ------
-    ValueError
-        For a missing name, a duplicate name, an unknown kind or subset.
-    """
-    out, seen = [], set()
-    for i, spec in enumerate(specs):
-        spec = dict(spec)
-        name = spec.pop("name", None)
-        kind = spec.pop("kind", None)
-        subset = spec.pop("subset", "full")
-        if not name or not isinstance(name, str):
-            raise ValueError(f"estimators[{i}]: missing 'name'")
-        if name in seen:
-            raise ValueError(f"estimators[{i}]: duplicate name {name!r}")
-        if kind not in KINDS:
-            raise ValueError(f"estimators[{i}] ({name}): kind must be one of {KINDS}, got {kind!r}")
-        if subset not in SUBSETS:
-            raise ValueError(f"estimators[{i}] ({name}): subset must be one of {SUBSETS}, got {subset!r}")
-        if "value_range" in spec and isinstance(spec["value_range"], list):
-            spec["value_range"] = tuple(spec["value_range"])
-        seen.add(name)
-        out.append(EstimatorSpec(name, kind, subset, spec))
-    return out
-
-
-class RunMaxBinning:
-    """Uniform bins on ``[0, max_r]`` per replica ``r`` (Rasmussen's thesis, Setting 1.2).
-
-    ``T`` (``(R, N, d)``) is divided by each replica's maximum activation ``max_r`` and
-    binned with ``n_bins`` equal intervals on ``[0, 1]`` in one vectorised call; a value
-    equal to ``max_r`` falls in the top bin. ``scale`` must hold one positive maximum per
-    replica, in the trainer's replica order.
-    """
-
-    def __init__(self, scale, n_bins: int = 100):
-        self.scale = np.asarray(scale, dtype=np.float64).reshape(-1)
-        if not np.all(np.isfinite(self.scale)) or np.any(self.scale <= 0):
-            raise ValueError("scale: the per-replica maxima must be finite and > 0")
-        self.n_bins = int(n_bins)
-
-    def __call__(self, T, y):
-        T = np.asarray(T, dtype=np.float64)
-        if T.ndim != 3 or T.shape[0] != self.scale.size:
-            raise ValueError(f"RunMaxBinning: expected ({self.scale.size}, N, d) activity, got shape {T.shape}")
-        return _mi.binning(T / self.scale[:, None, None], y, n_bins=self.n_bins, value_range=(0.0, 1.0))
-
-
-def _subset_rows(subset: str, n_train: int, n_probe: int) -> np.ndarray | None:
-    if subset == "full":
-        return None
-    if subset == "train":
-        return np.arange(n_train)
-    return np.arange(n_train, n_probe)
-
-
-def _edge_stacked(T, y, *, X, kwargs):
-    kx = dict(kwargs)
-    ky = dict(kwargs)
-    kx.setdefault("U", 12.0)  # Deep Bottleneck's caps: log2 N-ish for I(X;T), 1 bit for I(T;Y)
-    ky.setdefault("U", 1.0)
-    ixt = np.array([_mi.edge(X, t, **kx) for t in T])
-    ity = np.array([_mi.edge(t, y.astype(np.float64), **ky) for t in T])
-    return ixt, ity
-
-
-def make_estimators(specs: Sequence[EstimatorSpec], *, X_probe, n_train: int, run_max=None) -> dict:
-    """Callables ``f(T, y) -> (ixt, ity)`` for :func:`ibutils.nets.train_ensemble`.
-
-    Parameters
-    ----------
-    specs : parsed estimator specs.
-    X_probe : the MI inputs (train rows then test rows, the trainer's ``mi_data="full"``).
-    n_train : number of training rows at the start of the probe (for ``subset``).
-    run_max : per-replica maxima for ``run_max`` specs (``None``: those specs are skipped).
-    """
-    X_probe = np.asarray(X_probe, dtype=np.float64)
-    out = {}
-    for s in specs:
-        if s.kind == "binning":
-            f = functools.partial(_mi.binning, **s.kwargs)
-        elif s.kind == "kde":
-            f = functools.partial(_mi.kde, **s.kwargs)
-        elif s.kind == "edge":
-            rows = _subset_rows(s.subset, n_train, len(X_probe))
-            Xs = X_probe if rows is None else X_probe[rows]
-            f = functools.partial(_edge_stacked, X=Xs, kwargs=s.kwargs)
-        else:
-            if run_max is None:
-                continue
-            f = RunMaxBinning(run_max, **s.kwargs)
-        rows = _subset_rows(s.subset, n_train, len(X_probe))
-        if rows is not None:
-            f = functools.partial(_on_rows, f=f, rows=rows)
-        out[s.name] = f
-    return out
-
-
-def _on_rows(T, y, *, f, rows):
-    return f(T[:, rows], np.asarray(y)[rows])
-
-
 # ----------------------------------------------------------------------------- running
-@dataclass
-class HarmonicsRun:
-    """Tidy tables of one experiment (see :class:`ibutils.nets.TrainResult`) plus the
-    per-replica maximum activation used by ``run_max`` estimators (``run_max``, indexed by seed)."""
-
-    mi: pd.DataFrame
-    metrics: pd.DataFrame
-    grads: pd.DataFrame
-    activity: pd.DataFrame
-    run_max: pd.Series
-    snapshot_epochs: np.ndarray
-    seeds: np.ndarray
-    dropped_seeds: list
-    data: Any
-
-    def __repr__(self):
-        return f"HarmonicsRun(seeds={len(self.seeds)}, snapshots={len(self.snapshot_epochs)}, dropped={self.dropped_seeds})"
-
-
-def snapshot_schedule(snapshots, epochs: int):
-    """``"tishby"``/``"saxe"``/... or an int ``n``: ``n`` log-spaced epochs (Tishby's rule with num=n)."""
-    from ..nets.schedules import tishby_epochs
-
-    if isinstance(snapshots, bool):
-        raise ValueError(f"snapshots must be a schedule name or an int, got {snapshots!r}")
-    if isinstance(snapshots, (int, np.integer)):
-        if snapshots < 2:
-            raise ValueError(f"snapshots: need at least 2 log-spaced epochs, got {snapshots}")
-        e = tishby_epochs(epochs, num=int(snapshots))
-        return sorted(set(e.tolist()) | {0, int(epochs)})
-    return snapshots
-
-
-def _max_recorder(store: list):
-    def f(T, y):
-        store.append(np.asarray(T).reshape(len(T), -1).max(axis=1))
-        return np.zeros(len(T)), np.zeros(len(T))
-    return f
-
-
-def quiet_native_stderr():
-    """Silence TensorFlow's native stderr for a block (see :func:`ibutils.quiet.quiet`)."""
-    return quiet()
-
-
 def run_harmonics(*, activation: str = "tanh", estimators: Sequence[Mapping[str, Any]] = (), epochs: int = 8000,
                   n_seeds: int = 50, seed: int = 0, batch_size: int | None = 256, lr: float = 4e-4,
                   optimizer: str = "adam", split: str = "saxe", zero_mean: bool = False, init: str = "width",
@@ -223,56 +69,18 @@ def run_harmonics(*, activation: str = "tanh", estimators: Sequence[Mapping[str,
                   probe_every: int = 1) -> HarmonicsRun:
     """Train the harmonics ensemble and measure MI on all 4,096 patterns (train rows, then test rows).
 
-    ``run_max`` estimators trigger a deterministic replay: a first training records each
-    replica's largest activation over all hidden layers, the probe epochs and the snapshots
-    (the softmax layer excluded, as it is bounded by 1), a second identical training bins on
-    ``[0, max_r]``. Estimators other than ``run_max`` are measured in the first pass.
+    ``estimators`` are specs of :func:`ibutils.mi.specs.parse_specs`. ``run_max`` estimators trigger
+    the deterministic replay of :func:`ibutils.studies._protocols.train_with_run_max`: a first
+    training records each replica's largest activation over all hidden layers, the probe epochs
+    and the snapshots (the softmax layer excluded, as it is bounded by 1), a second identical
+    training bins on ``[0, max_r]``. Estimators other than ``run_max`` are measured in the first pass.
     """
-    from ..data import load_harmonics
-
-    with quiet_native_stderr():
-        return _run_harmonics(load_harmonics, activation=activation, estimators=estimators, epochs=epochs,
-                              n_seeds=n_seeds, seed=seed, batch_size=batch_size, lr=lr, optimizer=optimizer,
-                              split=split, zero_mean=zero_mean, init=init, initial_bias=initial_bias,
-                              snapshots=snapshots, layers=layers, probe_every=probe_every)
-
-
-def _run_harmonics(load_harmonics, *, activation, estimators, epochs, n_seeds, seed, batch_size, lr, optimizer,
-                   split, zero_mean, init, initial_bias, snapshots, layers, probe_every):
-    from ..nets import train_ensemble
-
-    specs = parse_estimators(estimators)
-    data = load_harmonics(split, zero_mean=zero_mean)
-    X_probe = np.concatenate([data.X_train, data.X_test])
-    common = dict(layers=list(layers), activation=activation, n_seeds=n_seeds, epochs=epochs, batch_size=batch_size,
-                  lr=lr, optimizer=optimizer, seed=seed, snapshot_epochs=snapshot_schedule(snapshots, epochs),
-                  init=init, initial_bias=initial_bias, mi_data="full", progress=False, probe_every=probe_every)
-    ests = make_estimators(specs, X_probe=X_probe, n_train=len(data.X_train))
-    snap_max: list = []
-    needs_replay = any(s.kind == "run_max" for s in specs)
-    n_hidden = len(layers)
-    if needs_replay:
-        ests["_max"] = _max_recorder(snap_max)
-    res = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, estimators=ests, **common)
-    mi = res.mi[res.mi["estimator"] != "_max"]
-    act = res.unfiltered["activity"]
-    hidden = act[act["layer"] <= n_hidden]
-    run_max = hidden.groupby("seed")["max_abs"].max().reindex(res.seeds)
-    if needs_replay:
-        # snapshot maxima: calls come layer by layer; keep the hidden layers only
-        L = n_hidden + 1
-        per_call = np.array(snap_max)  # (snapshots * L, R)
-        layer_of_call = np.tile(np.arange(1, L + 1), len(per_call) // L)
-        snap = per_call[layer_of_call <= n_hidden].max(axis=0)
-        run_max = pd.Series(np.fmax(run_max.to_numpy(), snap), index=res.seeds)
-        ests2 = make_estimators([s for s in specs if s.kind == "run_max"], X_probe=X_probe,
-                                n_train=len(data.X_train), run_max=run_max.to_numpy())
-        res2 = train_ensemble(data.X_train, data.y_train, data.X_test, data.y_test, estimators=ests2, **common)
-        mi = pd.concat([mi, res2.mi], ignore_index=True)
-    run_max.index.name = "seed"
-    return HarmonicsRun(mi=mi.reset_index(drop=True), metrics=res.metrics, grads=res.grads, activity=res.activity,
-                        run_max=run_max.rename("max_activation"), snapshot_epochs=res.snapshot_epochs,
-                        seeds=res.seeds, dropped_seeds=res.dropped_seeds, data=data)
+    with quiet():
+        run, _ = harmonics_run(estimators, epochs=epochs, layers=layers, split=split, zero_mean=zero_mean,
+                               snapshots=snapshots, activation=activation, n_seeds=n_seeds, seed=seed,
+                               batch_size=batch_size, lr=lr, optimizer=optimizer, init=init,
+                               initial_bias=initial_bias, probe_every=probe_every)
+    return run
 
 
 # ----------------------------------------------------------------------------- analyses
@@ -398,8 +206,8 @@ def loss_rate_check(X, y, *, layers: Sequence[int] = LAYERS, activation: str = "
                     seed: int = 0, init: str = "width") -> pd.DataFrame:
     """Check ``E[L(w - lr g_b)] - L(w) = -lr ||mean_b g_b||^2 + O(lr^2)`` for minibatch SGD.
 
-    Saxe et al. (2018) show that the expected loss change of an SGD step depends on the
-    squared *mean* gradient, not on the gradient SNR. At weights ``w`` reached after
+    The CNN/SG study (2019, Sec. 3.2.1; book: ``cnnsg2019``) proves that the expected loss change
+    of an SGD step depends on the squared *mean* gradient, not on the gradient SNR. At weights ``w`` reached after
     ``warmup_epochs`` epochs of plain SGD (``warmup_lr``, the same minibatch order as the
     trainer), the training set is cut into the minibatches of one epoch; for each
     minibatch ``b`` the full-batch loss change of one SGD step with its gradient ``g_b`` is
@@ -410,12 +218,11 @@ def loss_rate_check(X, y, *, layers: Sequence[int] = LAYERS, activation: str = "
     (``-lr ||mean g||^2``), ``rel_error`` of the prediction, ``naive`` (``-lr mean ||g_b||^2``),
     ``snr`` (``||mean g|| / ||std g||`` over all weights).
     """
-    with quiet_native_stderr():
+    with quiet():
         import tensorflow as tf
 
     from .. import activations
-    from ..nets import models
-    from ..nets import batch_order
+    from ..nets import batch_order, models
 
     act = activations.get(activation)
     X = np.asarray(X, np.float64)
@@ -479,13 +286,14 @@ def loss_rate_check(X, y, *, layers: Sequence[int] = LAYERS, activation: str = "
 
 
 # ----------------------------------------------------------------------------- text
-def describe_profile(profile: str, *, n_seeds: int, epochs: int, n_snapshots: int, batch_size) -> str:
-    """One sentence on the scale a page ran at (glued into the text)."""
+def describe_profile(profile: str, *, n_seeds: int, epochs: int, n_snapshots: int, batch_size,
+                     study_seeds: int | None = None, study_epochs: int | None = None) -> str:
+    """One sentence on the scale a page ran at (glued into the text): the scale words of
+    :func:`ibutils.publish.report.scale_words` (against the source study's seeds and epochs, from the
+    params file), the batch and the number of snapshot epochs."""
     batch = "full batch" if batch_size is None else f"minibatches of {batch_size}"
-    scale = {"paper": "the studies' scale", "standard": "the book's standard scale",
-             "quick": "the quick (CI) scale"}.get(profile, "the small defaults of the committed notebook")
-    return (f"{n_seeds} seeds, {epochs:,} epochs with {batch}, MI at {n_snapshots} snapshot epochs "
-            f"({scale}, profile '{profile}')")
+    scale = scale_words(profile, n_seeds=n_seeds, epochs=epochs, study_seeds=study_seeds, study_epochs=study_epochs)
+    return f"{scale}; {batch}, MI at {n_snapshots} snapshot epochs"
 
 
 def compression_table(mi: pd.DataFrame, *, threshold: float = 0.1) -> pd.DataFrame:
@@ -496,3 +304,528 @@ def compression_table(mi: pd.DataFrame, *, threshold: float = 0.1) -> pd.DataFra
         s.insert(0, "estimator", name)
         parts.append(s)
     return pd.concat(parts, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- pages: figures, text, claims
+#: The chapter's settings (params file stems), in the order of the overview page.
+SETTINGS = ["harmonics_tishby_tanh", "harmonics_saxe_relu", "harmonics_fullbatch_tanh", "harmonics_lr1e4_tanh",
+            "harmonics_estimators_tanh", "harmonics_estimators_relu"]
+#: The chapter's title in the claims table.
+CHAPTER = "Tishby's harmonics"
+#: The tables a setting page saves and the overview reads.
+TABLES = ("setting", "compression", "snr_timing", "mi", "estimators")
+#: Gap (decades of epochs) between the start of compression and the SNR transition counted as coincidence.
+COINCIDE_DECADES = 0.3
+#: Largest relative error of the first-order loss-rate prediction counted as the identity holding.
+IDENTITY_TOL = 0.05
+_NONE = ("excludes", "opposes")
+
+
+def estimator_table(estimators: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """``name``, ``kind`` and ``subset`` (probe rows) of a page's estimator specs, saved by the page so
+    that the overview compares estimators on the same rows only."""
+    rows = [dict(name=s["name"], kind=s.get("kind"), subset=s.get("subset", "full")) for s in estimators]
+    return pd.DataFrame(rows, columns=["name", "kind", "subset"])
+
+
+def hidden(df: pd.DataFrame, estimator: str | None = None) -> pd.DataFrame:
+    """The rows of the hidden layers (the read-out, the largest ``layer``, left out), of one estimator if given."""
+    if estimator is not None:
+        df = df[df["estimator"] == estimator]
+    return df[df["layer"] < df["layer"].max()] if len(df) else df
+
+
+def layer_effects(comp: pd.DataFrame, *, margin: float = MARGIN_BITS) -> list[str]:
+    """:func:`ibutils.publish.report.effect` of each row's mean drop (columns ``mean``, ``ci_low``,
+    ``ci_high``, ``n``, as :func:`compression_table` gives them): a drop beyond ``margin`` supports compression."""
+    return [effect((r["mean"], r["ci_low"], r["ci_high"]), n=0 if pd.isna(r["n"]) else int(r["n"]), margin=margin)
+            for _, r in comp.iterrows()]
+
+
+def describe_drops(comp: pd.DataFrame, nd: int = 2) -> str:
+    """``"L1 0.52 [0.31, 0.73]; L2 ..."``: each layer's mean drop and its 95% interval."""
+    return "; ".join(f"L{int(r['layer'])} {fmt_ci(r['mean'], r['ci_low'], r['ci_high'], nd)}"
+                     for _, r in comp.iterrows())
+
+
+def compress_sentence(comp: pd.DataFrame, estimator: str, *, margin: float = MARGIN_BITS) -> tuple[int, int, str]:
+    """How many hidden layers compress significantly under ``estimator`` (the rule book's
+    :func:`~ibutils.publish.report.effect` with ``margin``), how many there are, and a sentence saying so."""
+    c = hidden(comp, estimator)
+    eff = layer_effects(c, margin=margin)
+    layers = [int(l) for l, e in zip(c["layer"], eff) if e == "supports"]
+    if not eff:
+        text = "no hidden layer was measured"
+    elif "too few" in eff:
+        text = f"too few seeds to tell (fewer than {MIN_SEEDS})"
+    elif len(layers) == len(eff):
+        text = "every hidden layer compresses"
+    elif layers:
+        text = f"only some hidden layers compress (layer{'s' if len(layers) > 1 else ''} {', '.join(map(str, layers))})"
+    elif all(e in _NONE for e in eff):
+        text = f"no hidden layer compresses (every interval rules out a drop of more than {margin:g} bits)"
+    else:
+        text = "no hidden layer compresses significantly (some intervals are too wide to rule a drop out)"
+    return len(layers), len(eff), text
+
+
+def dpi_violation(mi: pd.DataFrame) -> float:
+    """Largest increase of the seed-mean I(T;Y) from one layer to the next at the last epoch (0 when the
+    data-processing inequality holds)."""
+    m = mi[mi["epoch"] == mi["epoch"].max()].groupby("layer")["ity"].mean().sort_index().to_numpy()
+    return float(max(0.0, np.max(np.diff(m)))) if len(m) > 1 else 0.0
+
+
+def epoch_ci(epochs) -> tuple[tuple[float, float, float], float]:
+    """Geometric mean of epochs and its 95% interval (the t-interval of ``log10(epoch + 1)``, mapped back),
+    and the log mean itself (NaN when no epoch is finite)."""
+    m, lo, hi = mean_ci(np.log10(np.asarray(epochs, dtype=float) + 1))
+    back = tuple(float(10 ** z - 1) if np.isfinite(z) else np.nan for z in (m, lo, hi))
+    return back, m
+
+
+def seed_gaps(timing: pd.DataFrame) -> pd.Series:
+    """Per seed, the mean gap (decades) between the start of compression and the SNR transition over its
+    hidden layers that compress and have a transition (see :func:`compression_timing`); seeds with none
+    are left out. Seeds are the independent units; a seed's layers are not."""
+    t = hidden(timing).dropna(subset=["gap_decades"])
+    return t.groupby("seed")["gap_decades"].mean()
+
+
+def timing_verdict(gaps, *, coincide: float = COINCIDE_DECADES) -> tuple[str, str, tuple[float, float, float], int]:
+    """Does compression start at the SNR transition? The claim is that the gap is *absent*: the rule book's
+    :func:`~ibutils.publish.report.verdict_none` over the two directions (later, earlier) with margin
+    ``coincide`` decades. Returns the verdict, a phrase for the page, the gap's mean and interval, and n."""
+    g = np.asarray(gaps, dtype=float)
+    g = g[np.isfinite(g)]
+    n = int(g.size)
+    mci = mean_ci(g)
+    v = verdict_none([effect(mci, n=n, margin=coincide, direction=1), effect(mci, n=n, margin=coincide, direction=-1)])
+    if v == "reproduced":
+        word = "coincides"
+    elif v == "contradicted":
+        word = "does not coincide (it starts " + ("later)" if mci[1] > coincide else "earlier)")
+    elif n < MIN_SEEDS:
+        word = f"cannot be compared (fewer than {MIN_SEEDS} seeds with a compressing layer and an SNR transition)"
+    else:
+        word = "is not resolved (the interval is too wide)"
+    return v, word, mci, n
+
+
+def compare_word(mci, target: float) -> str:
+    """Where a 95% interval ``(mean, lo, hi)`` lies against ``target``: ``"falls short of"`` (entirely
+    below), ``"exceeds"`` (entirely above) or ``"matches"`` (it covers the target); for the data page."""
+    _, lo, hi = (float(x) for x in mci)
+    return "falls short of" if hi < target else ("exceeds" if lo > target else "matches")
+
+
+def positive(v: pd.Series) -> pd.Series:
+    """``v`` where finite and > 0, NaN elsewhere (full batch: std 0, SNR infinite, not drawn on a log axis)."""
+    return v.where(np.isfinite(v) & (v > 0))
+
+
+def plot_errors(err: pd.DataFrame):
+    """Training and test 0-1 error against epoch, mean over seeds with 95% bands."""
+    import matplotlib.pyplot as plt
+
+    s = summarize(err, ["split", "epoch"], "error")
+    fig, ax = plt.subplots(figsize=(5.4, 3.3))
+    for i, (split_name, g) in enumerate(s.groupby("split")):
+        ax.plot(g.epoch, g["mean"], color=f"C{i}", label=split_name)
+        ax.fill_between(g.epoch, g.ci_low, g.ci_high, color=f"C{i}", alpha=0.25, lw=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("0-1 error")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_max_activation(run_max: pd.DataFrame, activity: pd.DataFrame, halves: pd.DataFrame, n_layers: int):
+    """Rasmussen's Figs. 5.5, 5.8 and 5.6: maximum activation per run, per hidden layer against epoch, and
+    the information planes of the small- and large-maximum halves. Returns the figure and, per half,
+    the DPI violation at the last epoch and the mean I(X;T) at the first snapshot."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    fig = plt.figure(figsize=(13, 5.2))
+    gs = fig.add_gridspec(2, 3)
+    ax = fig.add_subplot(gs[:, 0])
+    r = run_max.sort_values("max_activation")
+    ax.bar(np.arange(len(r)), r.max_activation, color="C0")
+    ax.set_xlabel("run (sorted)")
+    ax.set_ylabel("max activation")
+    ax = fig.add_subplot(gs[:, 1])
+    ma = activity.groupby(["layer", "epoch"]).max_abs.mean().reset_index()
+    for l, g in ma[ma.layer < n_layers].groupby("layer"):
+        ax.plot(g.epoch, g.max_abs, label=f"layer {l}")
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("max |activation|")
+    ax.legend(fontsize=7)
+    stats = {}
+    for i, half in enumerate(["small", "large"]):
+        ax = fig.add_subplot(gs[i, 2])
+        sub = halves[halves.half == half]
+        plots.info_plane(sub.drop(columns="half"), ax=ax, title=f"{half} maximum")
+        stats[half] = dict(dpi=dpi_violation(sub), start=float(sub[sub.epoch == sub.epoch.min()].ixt.mean()))
+    fig.tight_layout()
+    return fig, stats
+
+
+def plot_snr(grads: pd.DataFrame, *, snr_log_epoch: float = np.nan, kink_log_epoch: float = np.nan):
+    """Per layer, mean over seeds: norms of the mean and std of the minibatch gradients (left) and their ratio
+    (right) against epoch; dashed: the mean SNR transition, dotted: the loss kink (given as log10(epoch + 1))."""
+    import matplotlib.pyplot as plt
+
+    gr = grads.groupby(["layer", "epoch"])[["grad_mean", "grad_std", "snr"]].mean().reset_index()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for i, (l, g) in enumerate(gr.groupby("layer")):
+        axes[0].plot(g.epoch, positive(g.grad_mean), color=f"C{i}", label=f"layer {l} mean")
+        axes[0].plot(g.epoch, positive(g.grad_std), color=f"C{i}", ls="--", lw=0.8)
+        axes[1].plot(g.epoch, positive(g.snr), color=f"C{i}", label=f"layer {l}")
+    if not np.isfinite(positive(gr.snr)).any():
+        axes[1].text(0.5, 0.5, "no minibatch noise:\nSNR undefined (full batch)", ha="center",
+                     transform=axes[1].transAxes)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch")
+        if np.isfinite(ax.get_lines()[0].get_ydata().astype(float)).any():
+            ax.set_yscale("log")
+        for val, ls in ((snr_log_epoch, "--"), (kink_log_epoch, ":")):
+            if np.isfinite(val):
+                ax.axvline(10 ** val - 1, color="k", ls=ls, lw=0.8)
+    axes[0].set_ylabel("gradient norm (solid: mean, dashed: std)")
+    axes[1].set_ylabel("SNR")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def setting_record(*, setting: str, activation: str, batch_size, lr: float, optimizer: str, epochs: int, n_seeds: int,
+                   main_estimator: str, split: str, zero_mean: bool, initial_bias: float, err: pd.DataFrame,
+                   profile: str, study_seeds=None, study_epochs=None) -> pd.DataFrame:
+    """The one-row ``setting`` table a page saves: its parameters, scale (profile, seeds, epochs and the
+    source study's), and the final training and test errors (mean over seeds)."""
+    last = err[err.epoch == err.epoch.max()]
+    return pd.DataFrame([dict(setting=setting, activation=activation, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                              epochs=epochs, n_seeds=n_seeds, main_estimator=main_estimator, split=split,
+                              zero_mean=zero_mean, initial_bias=initial_bias, profile=profile, study_seeds=study_seeds,
+                              study_epochs=study_epochs,
+                              err_train=float(last[last.split == "train"].error.mean()),
+                              err_test=float(last[last.split == "test"].error.mean()))])
+
+
+# ------------------------------------------------------------------ the overview page
+def load_results(results_dir=None, settings: Sequence[str] = SETTINGS) -> dict:
+    """``{setting: {table: DataFrame or None}}`` for the tables in :data:`TABLES`
+    (:func:`ibutils.publish.page.read_table`; ``results_dir=""``: nothing available)."""
+    return {s: {t: read_table(s, t, results_dir) for t in TABLES} for s in settings}
+
+
+def found_settings(results: Mapping) -> list[str]:
+    """The settings whose compression and setting tables were found."""
+    return [s for s, t in results.items() if t.get("compression") is not None and t.get("setting") is not None]
+
+
+def found_text(results: Mapping) -> str:
+    """A sentence on which settings' results the overview found."""
+    found = found_settings(results)
+    if not found:
+        return ("Results of the settings were not found: run `make book` (or `python -m ibutils run "
+                "params/harmonics_*.yaml`) first; the claims below are then marked inconclusive.")
+    return f"Results found for {len(found)} of {len(results)} settings."
+
+
+def _meta(results: Mapping, setting: str) -> dict | None:
+    t = results.get(setting, {})
+    if t.get("setting") is None or t.get("compression") is None:
+        return None
+    m = t["setting"].iloc[0]
+
+    def opt(key, cast=int, default=None):
+        v = m.get(key, default)
+        return default if v is None or (not isinstance(v, str) and pd.isna(v)) else cast(v)
+
+    return dict(main_estimator=str(m["main_estimator"]), n_seeds=int(m["n_seeds"]), epochs=int(m["epochs"]),
+                profile=opt("profile", str, "defaults"), study_seeds=opt("study_seeds"),
+                study_epochs=opt("study_epochs"), err_test=float(m["err_test"]))
+
+
+def hidden_compression(results: Mapping, setting: str, estimator: str | None = None) -> pd.DataFrame | None:
+    """The compression rows of a setting's hidden layers, for ``estimator`` (default: its main estimator)."""
+    meta = _meta(results, setting)
+    if meta is None:
+        return None
+    return hidden(results[setting]["compression"], estimator or meta["main_estimator"])
+
+
+def scale_text(results: Mapping, setting: str = "harmonics_tishby_tanh") -> str:
+    """The scale ``setting`` ran at, against its source study's, in :func:`ibutils.publish.report.scale_words`."""
+    meta = _meta(results, setting)
+    if meta is None:
+        return "a scale not known yet (the settings' results were not found)"
+    return scale_words(meta["profile"], n_seeds=meta["n_seeds"], epochs=meta["epochs"],
+                       study_seeds=meta["study_seeds"], study_epochs=meta["study_epochs"])
+
+
+def overview_table(results: Mapping, *, margin: float = MARGIN_BITS) -> pd.DataFrame:
+    """One row per setting found: its main estimator, seeds, epochs, per-layer mean drops, the lowest
+    interval end, ``n_sig`` (hidden layers whose drop is significant beyond ``margin``), the mean drop
+    over hidden layers and the final test error."""
+    cols = ["setting", "estimator", "n_seeds", "epochs", "drops", "ci_low_min", "n_sig", "mean_drop", "err_test"]
+    rows = []
+    for s in results:
+        meta = _meta(results, s)
+        if meta is None:
+            continue
+        c = hidden_compression(results, s)
+        rows.append(dict(setting=s, estimator=meta["main_estimator"], n_seeds=meta["n_seeds"], epochs=meta["epochs"],
+                         drops=" ".join(f"{m:.2f}" for m in c["mean"]), ci_low_min=float(c.ci_low.min()),
+                         n_sig=layer_effects(c, margin=margin).count("supports"), mean_drop=float(c["mean"].mean()),
+                         err_test=meta["err_test"]))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def run_drops(mi: pd.DataFrame, *, threshold: float = MARGIN_BITS) -> pd.DataFrame:
+    """Cross-fitted drop of I(X;T) (:func:`ibutils.stats.compression`) per estimator, seed and hidden layer."""
+    out = compression(mi, by=("estimator", "seed", "layer"), threshold=threshold)
+    return out[out["layer"] < out.groupby("estimator")["layer"].transform("max")].reset_index(drop=True)
+
+
+def paired_difference(drops_a: pd.DataFrame, drops_b: pd.DataFrame) -> pd.DataFrame:
+    """Per layer, the mean over the seeds both have of ``drop_a - drop_b`` with its 95% interval
+    (columns ``layer``, ``n``, ``mean``, ``ci_low``, ``ci_high``). Paired by seed: the same seed is the
+    same initial weights on every page of the chapter."""
+    m = drops_a[["seed", "layer", "drop"]].merge(drops_b[["seed", "layer", "drop"]], on=["seed", "layer"],
+                                                 suffixes=("_a", "_b"))
+    m["diff"] = m["drop_a"] - m["drop_b"]
+    return summarize(m, "layer", "diff")[["layer", "n", "mean", "ci_low", "ci_high"]]
+
+
+def estimator_contrasts(mi: pd.DataFrame, estimators: pd.DataFrame | None = None, *, margin: float = MARGIN_BITS
+                        ) -> pd.DataFrame:
+    """Every pair of estimators measured on the same probe rows, per hidden layer, on the same runs.
+
+    Per (pair, layer): n seeds, the mean drops ``drop_a``/``drop_b``, the paired difference with its
+    interval, the rule-book effects of each drop and of the difference, and ``effect``, the unit's
+    effect for the claim "the estimator decides": ``supports`` when one estimator's drop is significant
+    (beyond ``margin``), the other's is ruled out (its interval inside the margin or below it) and the
+    difference is significant; ``opposes`` when the difference is ruled out (the two estimators agree
+    within the margin); ``too few`` below :data:`~ibutils.publish.report.MIN_SEEDS` seeds; else ``unclear``.
+    """
+    cols = ["subset", "layer", "a", "b", "n", "drop_a", "drop_b", "diff", "diff_lo", "diff_hi", "effect_a",
+            "effect_b", "effect_diff", "effect"]
+    drops = run_drops(mi)
+    names = list(dict.fromkeys(drops["estimator"]))
+    subset = {n: "full" for n in names}
+    if estimators is not None and len(estimators):
+        subset.update(dict(zip(estimators["name"], estimators["subset"])))
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if subset[a] != subset[b]:
+                continue
+            pair = drops[drops.estimator == a].merge(drops[drops.estimator == b], on=["seed", "layer"],
+                                                     suffixes=("_a", "_b"))
+            for layer, g in pair.groupby("layer", sort=True):
+                n = int((np.isfinite(g.drop_a) & np.isfinite(g.drop_b)).sum())
+                ma, mb, md = mean_ci(g.drop_a), mean_ci(g.drop_b), mean_ci(g.drop_a - g.drop_b)
+                ea, eb, ed = (effect(x, n=n, margin=margin) for x in (ma, mb, md))
+                if "too few" in (ea, eb, ed):
+                    unit = "too few"
+                elif (ea == "supports" and eb in _NONE and ed == "supports") or \
+                        (eb == "supports" and ea in _NONE and ed == "opposes"):
+                    unit = "supports"
+                elif ed == "excludes":
+                    unit = "opposes"
+                else:
+                    unit = "unclear"
+                rows.append(dict(subset=subset[a], layer=int(layer), a=a, b=b, n=n, drop_a=ma[0], drop_b=mb[0],
+                                 diff=md[0], diff_lo=md[1], diff_hi=md[2], effect_a=ea, effect_b=eb, effect_diff=ed,
+                                 effect=unit))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def identity_check(X, y, *, seeds: Sequence[int] = (0, 1, 2), **kwargs) -> pd.DataFrame:
+    """:func:`loss_rate_check` at the initial weights of each seed (column ``seed``), for the overview."""
+    parts = [loss_rate_check(X, y, seed=int(s), **kwargs).assign(seed=int(s)) for s in seeds]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["seed"] + [c for c in out.columns if c != "seed"]]
+
+
+def identity_summary(chk: pd.DataFrame, *, tol: float = IDENTITY_TOL) -> dict:
+    """What the overview states about the loss-rate identity, and its verdict.
+
+    A *weight state* is one (seed, warm-up epoch). The identity holds at a state when the relative error of
+    the first-order prediction at the smallest learning rate is below ``tol``. Verdict (a yes/no fact per
+    state, :func:`ibutils.publish.report.verdict`): reproduced when it holds at every state, partly when at
+    some; inconclusive with fewer than :data:`MIN_SEEDS` seeds.
+    """
+    lr_small, lr_large = float(chk.lr.min()), float(chk.lr.max())
+    small = chk[chk.lr == lr_small]
+    large = chk[chk.lr == lr_large]
+    ok = small.rel_error < tol
+    n_seeds = int(chk["seed"].nunique()) if "seed" in chk else 1
+    n_ok, n_states = int(ok.sum()), int(len(small))
+    word = ("holds" if n_ok == n_states else f"holds at {n_ok} of {n_states} weight states" if n_ok
+            else "does not hold")
+    return dict(lr_small=lr_small, lr_large=lr_large, rel_err_small=float(small.rel_error.max()),
+                rel_err_large=float(large.rel_error.max()), snr_min=float(chk.snr.min()), snr_max=float(chk.snr.max()),
+                naive_factor=float((chk.naive / chk.predicted).max()), n_states=n_states, n_ok=n_ok, n_seeds=n_seeds,
+                tol=tol, word=word, verdict=verdict(n_ok == n_states, n_ok > 0, n=n_seeds))
+
+
+def _scale(meta: dict | None, n: int | None) -> dict:
+    if meta is None:
+        return {}
+    return dict(n_seeds=n, epochs=meta["epochs"], study_seeds=meta["study_seeds"], study_epochs=meta["study_epochs"])
+
+
+def _not_run(settings) -> dict:
+    return dict(measured="not run", verdict="inconclusive", note=f"no results of {', '.join(settings)}")
+
+
+def _n(comp: pd.DataFrame) -> int:
+    return int(comp["n"].min()) if len(comp) else 0
+
+
+def claims(results: Mapping, identity: pd.DataFrame | None = None, *, margin: float = MARGIN_BITS,
+           coincide: float = COINCIDE_DECADES, tol: float = IDENTITY_TOL) -> list[dict]:
+    """The chapter's claims rows (for :func:`ibutils.publish.report.claims_table`), verdicts by the rule book.
+
+    Parameters
+    ----------
+    results : :func:`load_results` (settings not executed are ``None`` tables: their rows are inconclusive).
+    identity : :func:`identity_check` (``None``: the identity row is inconclusive).
+    margin : smallest drop (bits) that counts; :data:`~ibutils.publish.report.MARGIN_BITS`.
+    coincide : decades within which the start of compression and the SNR transition coincide.
+    tol : relative error of the loss-rate prediction below which the identity holds.
+
+    Rules (units are hidden layers unless said): tanh compresses (Shwartz-Ziv & Tishby) and full batch
+    compresses: :func:`~ibutils.publish.report.verdict_all`; ReLU with bins on [0, run max] does not
+    compress: ``verdict_none``; full batch compresses more than batch 256 (paired by seed): ``verdict_all``
+    over the layers' differences; compression starts at the SNR transition: ``verdict_none`` of a gap
+    either way (per-seed gaps, margin ``coincide``); the loss-rate identity: ``verdict`` over weight
+    states; "the estimator decides" (per setting): ``verdict_any`` over (estimator pair, layer) units of
+    :func:`estimator_contrasts`.
+    """
+    rows = []
+
+    # 1. tanh compresses in every hidden layer
+    s = "harmonics_tishby_tanh"
+    c, meta = hidden_compression(results, s), _meta(results, s)
+    row = dict(claim="tanh hidden layers compress (I(X;T) falls after its peak), 30 bins on [-1, 1]",
+               source="Shwartz-Ziv & Tishby 2017", reported="compression phase in all hidden layers")
+    if c is None:
+        row.update(_not_run([s]))
+    else:
+        eff = layer_effects(c, margin=margin)
+        row.update(measured=f"drop in bits (95% CI): {describe_drops(c)}; significant in {eff.count('supports')} of "
+                            f"{len(eff)} hidden layers", verdict=verdict_all(eff), **_scale(meta, _n(c)))
+    rows.append(row)
+
+    # 2. ReLU does not compress with bins on [0, run max]
+    s = "harmonics_saxe_relu"
+    c, c2 = hidden_compression(results, s, "run_max100"), hidden_compression(results, s, "fixed_pm1")
+    meta = _meta(results, s)
+    row = dict(claim="ReLU layers do not compress under fixed-range binning (100 bins on [0, run maximum])",
+               source="Saxe et al. 2018; Rasmussen 2020 (Setting 1.2)", reported="fitting only, no compression")
+    if c is None or not len(c):
+        row.update(_not_run([s]))
+    else:
+        eff = layer_effects(c, margin=margin)
+        extra = "" if c2 is None or not len(c2) else \
+            f" (bins on [-1, 1]: {layer_effects(c2, margin=margin).count('supports')} of {len(c2)})"
+        row.update(measured=f"{describe_drops(c)}; {eff.count('supports')} of {len(eff)} layers compress, "
+                            f"{sum(e in _NONE for e in eff)} rule a drop out{extra}",
+                   verdict=verdict_none(eff), **_scale(meta, _n(c)))
+    rows.append(row)
+
+    # 3a. full batch compresses
+    s, sm = "harmonics_fullbatch_tanh", "harmonics_tishby_tanh"
+    cf, meta = hidden_compression(results, s), _meta(results, s)
+    row = dict(claim="tanh compresses without minibatch noise (full batch, same initial weights): every hidden layer",
+               source="Saxe et al. 2018; Rasmussen 2020 (Setting 1.1)", reported="full batch compresses")
+    if cf is None:
+        row.update(_not_run([s]))
+    else:
+        eff = layer_effects(cf, margin=margin)
+        row.update(measured=f"full batch: {describe_drops(cf)}; significant in {eff.count('supports')} of {len(eff)}",
+                   verdict=verdict_all(eff), **_scale(meta, _n(cf)))
+    rows.append(row)
+
+    # 3b. full batch compresses more than batch 256 (paired by seed)
+    row = dict(claim="full batch compresses more than minibatches of 256 (same seeds, paired): every hidden layer",
+               source="Rasmussen 2020 (Setting 1.1)", reported="more compression for most layers with full batch",
+               note="the rule book has no 'most': the claim is tested in every hidden layer")
+    mi_f, mi_m = results.get(s, {}).get("mi"), results.get(sm, {}).get("mi")
+    meta_m = _meta(results, sm)
+    if meta is None or meta_m is None or mi_f is None or mi_m is None:
+        row.update(_not_run([s, sm]))
+        row["note"] = "; ".join([row["note"], "paired differences need both pages' mi tables"])
+    else:
+        d = paired_difference(run_drops(mi_f[mi_f.estimator == meta["main_estimator"]]),
+                              run_drops(mi_m[mi_m.estimator == meta_m["main_estimator"]]))
+        eff = layer_effects(d, margin=margin)
+        row.update(measured=f"full batch minus batch 256, bits: {describe_drops(d)}; significant in "
+                            f"{eff.count('supports')} of {len(eff)} (the opposite in {eff.count('opposes')})",
+                   verdict=verdict_all(eff), **_scale(meta, _n(d)))
+    rows.append(row)
+
+    # 4. compression starts at the SNR transition
+    s = "harmonics_tishby_tanh"
+    t, meta = results.get(s, {}).get("snr_timing"), _meta(results, s)
+    row = dict(claim="compression starts at the drop of the gradient SNR (drift to diffusion)",
+               source="Shwartz-Ziv & Tishby 2017", reported="SNR drops at the loss kink, when compression starts")
+    if t is None or meta is None:
+        row.update(_not_run([s]))
+    else:
+        gaps = seed_gaps(t)
+        v, _, (m, lo, hi), n = timing_verdict(gaps, coincide=coincide)
+        (tr, trlo, trhi), _ = epoch_ci(hidden(t)["transition_epoch"].dropna())
+        row.update(measured=f"SNR transition at epoch {fmt_ci(tr, trlo, trhi, 0)}; start of compression "
+                            f"{fmt_ci(m, lo, hi, 2)} decades after it (mean over {n} seeds with a compressing layer; "
+                            f"coincidence: within {coincide:g} decades)",
+                   verdict=v, **_scale(meta, n))
+    rows.append(row)
+
+    # 5. the loss-rate identity
+    row = dict(claim="E[dL] = -lr sum(mean gradient^2) to first order: the SNR is not needed for the loss dynamics",
+               source="CNN/SG study 2019 (Sec. 3.2.1)", reported="identity (theorem)")
+    if identity is None or not len(identity):
+        row.update(measured="not run", verdict="inconclusive")
+    else:
+        idn = identity_summary(identity, tol=tol)
+        row.update(measured=f"max relative error {idn['rel_err_small']:.3f} at lr {idn['lr_small']:g}; "
+                            f"below {tol:g} at {idn['n_ok']} of {idn['n_states']} weight states "
+                            f"({idn['n_seeds']} seeds)",
+                   verdict=idn["verdict"], n_seeds=idn["n_seeds"], epochs=int(identity.warmup_epoch.max()),
+                   note="an exact identity checked numerically; epochs: the longest SGD warm-up")
+    rows.append(row)
+
+    # 6. the estimator decides, per setting
+    for s, what, source in (
+            ("harmonics_saxe_relu", "ReLU: bins on [-1, 1], on [0, run maximum] and adaptive",
+             "Saxe et al. 2018; Rasmussen 2020 (Settings 1.2, 2.2)"),
+            ("harmonics_estimators_tanh", "tanh: binning (bin size 0.07), KDE upper bound and EDGE",
+             "Deep Bottleneck 2020 (cohort 14)"),
+            ("harmonics_estimators_relu", "ReLU: binning (bin size 0.07), KDE upper bound and EDGE",
+             "Deep Bottleneck 2020 (cohort 14)")):
+        meta, mi = _meta(results, s), results.get(s, {}).get("mi")
+        row = dict(claim=f"the estimator decides ({what}): the same runs compress under one estimator and not "
+                         "under another", source=source, reported="estimator-dependent information planes")
+        if meta is None or mi is None:
+            row.update(_not_run([s]))
+        else:
+            con = estimator_contrasts(mi, results[s].get("estimators"), margin=margin)
+            sup = con[con.effect == "supports"]
+            ex_ = "; ".join(f"L{r.layer}: {r.a if r.effect_a == 'supports' else r.b} compresses, "
+                            f"{r.b if r.effect_a == 'supports' else r.a} does not" for r in sup.head(3).itertuples())
+            row.update(measured=f"{len(sup)} of {len(con)} (estimator pair, layer) contrasts: one compresses, "
+                                f"the other rules it out{': ' + ex_ if ex_ else ''}; agreeing within {margin:g} bits: "
+                                f"{int((con.effect == 'opposes').sum())}",
+                       verdict=verdict_any(list(con.effect)), **_scale(meta, int(con.n.min()) if len(con) else 0))
+        rows.append(row)
+    return rows

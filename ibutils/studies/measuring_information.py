@@ -258,7 +258,8 @@ def edge_toy(seeds, n_samples: int = 4000, epsilon_factors=(1.0,)) -> pd.DataFra
     """The seed's EDGE demo (independent ``N(0, 1)`` X and Y, true MI 0) over seeds.
 
     For each seed ``RandomState(seed)`` draws X, Y (``n_samples x 1``) and then the shift
-    ``b`` (the seed's order: the data first, then ``EDGE()`` draws ``b``); the naive estimate (nats and bits) at ``eps = factor * N^(-1/2)`` for each factor, the EDGE
+    ``b`` (the seed's order: the data first, then ``EDGE()`` draws ``b``); the naive estimate
+    (nats and bits) at ``eps = factor * N^(-1/2)`` for each factor, the EDGE
     estimate of :func:`ibutils.mi.edge` and KSG, in bits. Also the number of occupied
     joint buckets of the naive hash (``joint_buckets``).
     """
@@ -387,7 +388,8 @@ def edge_glue(toy: pd.DataFrame, *, n_samples: int) -> dict:
         "edge_per_bucket": round(n_samples / float(fine.joint_buckets.mean()), 2),
         "edge_naive_coarse": round(c, 3), "edge_coarse_factor": f"{float(coarse.epsilon_factor.iloc[0]):g}",
         "edge_coarse_text": f"{shrink} the bias" + (" without removing it" if c / np.log(2.0) > 0.1 else ""),
-        "edge_edge_mean": round(float(fine.edge_bits.mean()), 3), "edge_ksg_mean": round(float(fine.ksg_bits.mean()), 3),
+        "edge_edge_mean": round(float(fine.edge_bits.mean()), 3),
+        "edge_ksg_mean": round(float(fine.ksg_bits.mean()), 3),
     }
 
 
@@ -452,14 +454,16 @@ def claims(*, exact_ixt: float, sweeps: pd.DataFrame, chain: pd.DataFrame, toy: 
                                                  + ", ".join(f"{v:.3f}" for v in fine) + f" bits (spread {spread:.3f})",
              verdict=report.verdict(spread < margin), **n_layer,
              note="a demonstration on the hand-built gain chain, measured between its layers"),
-        dict(claim="Binning violates the DPI (later layers above earlier ones)", source=src, reported="violated (figure lost)",
+        dict(claim="Binning violates the DPI (later layers above earlier ones)", source=src,
+             reported="violated (figure lost)",
              measured=f"+{viol['binning']:.3f} bits (30 bins), +{viol['bin_size']:.3f} (bin size 0.07), "
                       f"exact +{viol['exact']:.3f}",
              verdict=report.verdict(viol["binning"] > margin and viol["exact"] == 0), **n_layer,
              note="a demonstration on the hand-built gain chain"),
         dict(claim="Toy EDGE on independent N(0,1) X, Y (N = 4,000) gives 2.77", source=src,
              reported=f"{SEED_EDGE_NATS:.3f} (nats; true 0)",
-             measured=f"{mci[0]:.3f} [{mci[1]:.3f}, {mci[2]:.3f}] nats naive; EDGE {float(ft.edge_bits.mean()):.3f} bits",
+             measured=f"{mci[0]:.3f} [{mci[1]:.3f}, {mci[2]:.3f}] nats naive; "
+                      f"EDGE {float(ft.edge_bits.mean()):.3f} bits",
              verdict=report.verdict_value(mci, SEED_EDGE_NATS, n=int(ft.seed.nunique()), close=0.05, partly=0.25),
              n_seeds=int(ft.seed.nunique()), epochs=0, study_seeds=STUDY_SEEDS, study_epochs=STUDY_EPOCHS,
              note="tolerance 0.05 nats (0.25 for partly); the seed drew its shift unseeded, once"),

@@ -190,6 +190,22 @@ def seeds_summary(stats: pd.DataFrame) -> pd.DataFrame:
     return out[by + ["quantity", "n", "mean", "ci_low", "ci_high"]]
 
 
+def seeds_table(stats: pd.DataFrame, names=None) -> pd.DataFrame:
+    """The page's table over seeds: per activation, the mean and 95% interval of the drop and the
+    rise with bins over all weights, and of the drop and the excess over the input with per-weight
+    bins (text ``"m [lo, hi]"``, bits); rows in the order of ``names`` (default: as in ``stats``)."""
+    from ..publish.page import fmt_ci
+
+    summ = seeds_summary(stats).query("binning != 'bias'")
+    summ = summ.assign(text=[fmt_ci(r.mean, r.ci_low, r.ci_high) for r in summ.itertuples()],
+                       column=summ.binning.str.replace("_", "-") + " " + summ.quantity)
+    cols = ["global drop", "global rise", "per-weight drop", "per-weight excess"]
+    order = list(names) if names is not None else list(dict.fromkeys(stats.query("binning != 'bias'").activation))
+    out = summ.pivot(index="activation", columns="column", values="text").reindex(index=order, columns=cols)
+    out.columns.name = None
+    return out
+
+
 def _effects(stats: pd.DataFrame, binning: str, quantity: str, names, *, bias: float = 0.0,
              margin: float, direction: int = 1) -> dict:
     """``{activation: (effect word, (mean, lo, hi))}`` of one quantity over seeds."""
@@ -197,8 +213,9 @@ def _effects(stats: pd.DataFrame, binning: str, quantity: str, names, *, bias: f
     from ..stats import mean_ci
 
     out = {}
+    rows = stats[(stats["binning"] == binning) & (stats["bias"] == bias)]
     for a in names:
-        v = stats.query("binning == @binning and activation == @a and bias == @bias")[quantity]
+        v = rows.loc[rows["activation"] == a, quantity]
         mci = mean_ci(v)
         out[a] = (report.effect(mci, n=int(v.notna().sum()), margin=margin, direction=direction), mci)
     return out
@@ -288,12 +305,18 @@ def seeds_glue(stats: pd.DataFrame, names, *, margin: float | None = None) -> di
     relu = {b: _effects(stats, "bias", "drop", ["relu"], bias=b, margin=margin)["relu"] for b in biases}
     low = min(relu, key=lambda b: relu[b][1][0]) if relu else None
     single = sorted(set(o) - set(double))
+    all_double = bool(double) and set(double) <= set(g)
     return {
         "mm_n_seeds": int(stats.seed.nunique()), "mm_margin": margin,
         "mm_global_drops": _names(g), "mm_own_drops": _names(o),
         "mm_own_single_drops": _names(single),
         "mm_relu_bias_drops": f"{sum(relu[b][0] == 'supports' for b in biases)} of {len(biases)}",
         "mm_relu_bias_smallest": (f"{fmt_ci(*relu[low][1])} bits (bias {low:g})" if low is not None else "n/a"),
+        "mm_saturation_text": (
+            "Compression in an information plane measured this way can therefore be produced by weight growth "
+            "plus saturation alone, which is the core of Saxe et al.'s argument" if all_double else
+            "Weight growth plus saturation does not make every double-saturating function's entropy fall here "
+            f"(significant for {_names(sorted(set(double) & set(g)))} only)"),
         "mm_conclusion_text": (
             f"with bins that follow each weight's range, functions that saturate on one side only fall too "
             f"({_names(single)})" if single else
@@ -369,28 +392,28 @@ def claims(h_input: float, stats: pd.DataFrame, names, *, n_samples: int = 1000,
              note="one fixed draw (the seed's np.random.seed(0) sample when the page's seed is 0): a check of "
                   "the computation, so seeds do not apply"),
         dict(claim="Bins over all weights: H(T) falls for the double-saturating functions", source=SOURCE,
-             reported="falls (figure)", measured=worst(g_drop, "drop"),
+             reported="decreases for double-saturating functions", measured=worst(g_drop, "drop"),
              verdict=report.verdict_all(e for e, _ in g_drop.values()), **scale),
         dict(claim="Bins over all weights: H(T) rises for the other functions, even linear", source=SOURCE,
-             reported="rises (figure)", measured=worst(g_rise, "rise"),
+             reported="increases otherwise, even for linear", measured=worst(g_rise, "rise"),
              verdict=report.verdict_all(e for e, _ in g_rise.values()), **scale),
         dict(claim="Bins over all weights: H(T) falls only for the double-saturating functions", source=SOURCE,
-             reported="no fall for the others (figure)",
+             reported="decreases only for double-saturating functions",
              measured=(f"largest drop among the others: {g_other_max} {fmt_ci(*g_other_drop[g_other_max][1])} bits"
                        if g_other_max else "no unit swept"),
              verdict=report.verdict_none(e for e, _ in g_other_drop.values()), **scale),
         dict(claim="Per-weight bins: H(T) of a linear unit stays at the input entropy", source=SOURCE,
-             reported="constant", measured=(f"range over the weights {fmt_ci(*lin['linear'][1])} bits"
-                                            if lin else "linear not swept"),
+             reported="constant, equal to the input entropy",
+             measured=f"range over the weights {fmt_ci(*lin['linear'][1])} bits" if lin else "linear not swept",
              verdict=report.verdict_none(e for e, _ in lin.values()), **scale),
         dict(claim="Per-weight bins: H(T) falls for the double-saturating functions", source=SOURCE,
-             reported="falls (figure)", measured=worst(o_drop, "drop"),
+             reported="decreases for double-saturating functions", measured=worst(o_drop, "drop"),
              verdict=report.verdict_all(e for e, _ in o_drop.values()), **scale),
         dict(claim="Per-weight bins: H(T) also falls for elu and softplus (single-saturating)", source=SOURCE,
-             reported="falls (figure)", measured=worst(o_extra, "drop"),
+             reported="also decreases for elu and softplus", measured=worst(o_extra, "drop"),
              verdict=report.verdict_all(e for e, _ in o_extra.values()), **scale),
         dict(claim="Per-weight bins: some functions reach a higher entropy than the input", source=SOURCE,
-             reported="higher than the input (figure)",
+             reported="some maxima above the input's entropy",
              measured=(f"largest excess: {top} {fmt_ci(*exc[top][1])} bits; significant for "
                        f"{_names(_supported(exc))}" if top else "no unit swept"),
              verdict=report.verdict_any(e for e, _ in exc.values()), **scale),

@@ -122,7 +122,9 @@ def test_label_information_values():
 def test_compare_with_original(original):
     _, y = original
     g = h.harmonics_generation(seed=0)
-    out = h.compare_with_original(g.p_y1, original=y)
+    from ibutils.data import compare_with_original  # lives in data.harmonics (it loads the original set)
+
+    out = compare_with_original(g.p_y1, original=y)
     by_bits, summary = out["by_active_bits"], out["summary"]
     assert by_bits.shape == (13, 3) and by_bits["n_patterns"].sum() == 4096
     np.testing.assert_allclose(by_bits["original_pct"], 100 * h.ORIGINAL_SHARE_BY_ACTIVE_BITS)

@@ -1,34 +1,11 @@
 """Exact cases for ibutils.studies.compression_rebuttal (seed 002, section 0.1)."""
 import numpy as np
+import pandas as pd
 import pytest
 
-from ibutils import mi
+from ibutils.mi.exact import distinct_rows, exact_mi
+from ibutils.nets.hooks import Snapshot
 from ibutils.studies import compression_rebuttal as rebuttal
-
-
-def test_distinct_rows_gives_log2_n():
-    rng = np.random.default_rng(0)
-    T = rng.normal(size=(64, 3)).astype(np.float32)
-    y = np.arange(64) % 2
-    assert rebuttal.distinct_rows(T) == 64
-    assert rebuttal.exact_mi(T, y).ixt == pytest.approx(6.0, abs=1e-12)
-    # agrees with pattern_mi on stacked input
-    T2 = np.stack([T, np.round(T)])
-    np.testing.assert_allclose(rebuttal.exact_mi(T2, y).ixt, mi.pattern_mi(T2, y).ixt)
-    np.testing.assert_allclose(rebuttal.exact_mi(T2, y).ity, mi.pattern_mi(T2, y).ity)
-
-
-def test_constructed_collisions_counted():
-    # 8 inputs; rows 0,1,2 equal, rows 3,4 equal -> 5 distinct, H = (3/8)log(8/3)+(2/8)log(4)+3(1/8)log 8
-    T = np.arange(8, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
-    T[1] = T[2] = T[0]
-    T[4] = T[3]
-    assert rebuttal.distinct_rows(T) == 5
-    h = 3 / 8 * np.log2(8 / 3) + 2 / 8 * 2 + 3 / 8 * 3
-    assert rebuttal.exact_mi(T, np.zeros(8)).ixt == pytest.approx(h, abs=1e-12)
-    # -0.0 and 0.0 are the same vector
-    assert rebuttal.distinct_rows(np.array([[0.0], [-0.0], [1.0]])) == 2
-    np.testing.assert_array_equal(rebuttal.count_distinct([[1, 1, 2], [3, 4, 5]]), [2, 3])
 
 
 def test_saturation_zero_fractions_and_dead_units():
@@ -57,19 +34,23 @@ def test_collision_attribution_by_layer_and_cause():
 
 
 def test_collision_counter_records_per_layer_and_snapshot():
-    c = rebuttal.CollisionCounter(n_layers=2)
+    c = rebuttal.CollisionCounter()
     y = np.array([0, 1, 0, 1])
     a = np.array([[[0.0], [1.0], [2.0], [3.0]], [[0.0], [0.0], [2.0], [3.0]]])
-    for _ in range(2):  # two snapshots, two layers each
-        res = c(a, y)
-        c(a[:, :, :1] * 0, y)
-    np.testing.assert_allclose(res.ixt, [2.0, 1.5])
-    df = c.table([0, 5], [10, 11])
+    seeds = np.array([10, 11])
+    for epoch in (0, 5):  # two snapshots, two layers each, as the trainer calls the hook
+        c.on_snapshot(Snapshot(epoch, 1, 2, seeds, a, y))
+        c.on_snapshot(Snapshot(epoch, 2, 2, seeds, a[:, :, :1] * 0, y))
+    c.on_snapshot(Snapshot(7, 1, 2, seeds[:0], a[:0], y))  # no finite replica: nothing recorded
+    df = c.table()
+    assert list(df.columns) == ["seed", "epoch", "layer", "n_distinct", "exact_ixt", "frac_saturated", "frac_zero",
+                                "dead_units"]
     assert len(df) == 8 and set(df.epoch) == {0, 5}
     assert df.query("layer == 1 and seed == 11").n_distinct.tolist() == [3, 3]
     assert df.query("layer == 2").n_distinct.tolist() == [1, 1, 1, 1]
-    with pytest.raises(ValueError, match="match"):
-        c.table([0], [10, 11])
+    np.testing.assert_allclose(df.query("layer == 1 and epoch == 5").exact_ixt, [2.0, 1.5])
+    np.testing.assert_allclose(df.query("layer == 1").exact_ixt, np.repeat(exact_mi(a, y).ixt, 2))
+    assert df.query("layer == 2").dead_units.tolist() == [1] * 4 and (df.query("layer == 2").frac_zero == 1).all()
 
 
 def test_forward_numpy_float64_keeps_tanh_distinct_where_float32_saturates():
@@ -79,6 +60,71 @@ def test_forward_numpy_float64_keeps_tanh_distinct_where_float32_saturates():
     X = np.array([[1.0], [1.1], [0.0]])
     h32 = rebuttal.forward_numpy([(W1, b1), (W2, b2)], X, "tanh", dtype=np.float32)
     h64 = rebuttal.forward_numpy([(W1, b1), (W2, b2)], X, "tanh", dtype=np.float64)
-    assert rebuttal.distinct_rows(h32[0][0]) == 2  # tanh(10) == tanh(11) == 1.0 in float32, not in float64
-    assert rebuttal.distinct_rows(h64[0][0]) == 3
+    assert distinct_rows(h32[0][0]) == 2  # tanh(10) == tanh(11) == 1.0 in float32, not in float64
+    assert distinct_rows(h64[0][0]) == 3
     np.testing.assert_allclose(h64[1].sum(axis=2), 1.0)
+
+
+# --------------------------------------------------------------------------- claims
+N_IN = 16  # H(X) = 4 bits
+
+
+def _tables(k=4, acts=("tanh", "leaky_relu", "relu"), bin_drop=1.5, exact_drop=0.0, relu64=3.0, other=0,
+            zero=5, noise=0.02):
+    """Constructed tables for :func:`rebuttal.claims`: 3 layers (2 hidden + read-out), 21 snapshots;
+    the binned I(X;T) rises to epoch 5 and falls by ``bin_drop`` bits, the exact one by
+    ``exact_drop``; ReLU's float64 network keeps ``relu64`` bits per hidden layer."""
+    rng = np.random.default_rng(0)
+    epochs = np.arange(21)
+    shape = np.where(epochs <= 5, epochs / 5, 1 - (epochs - 5) / 15)  # 0 -> 1 at epoch 5 -> 0
+    fall = np.clip((epochs - 5) / 15, 0, 1)
+    counts, att, prec = [], [], []
+    for a in acts:
+        for s in range(k):
+            for layer in (1, 2, 3):
+                ex = 4.0 - exact_drop * fall
+                counts.append(pd.DataFrame(dict(
+                    activation=a, seed=s, epoch=epochs, layer=layer, exact_ixt=ex,
+                    n_distinct=np.round(2 ** ex).astype(int),
+                    bin_ixt=2.0 + bin_drop * shape + noise * rng.standard_normal(len(epochs)))))
+                for dt in ("float32", "float64"):
+                    bits = relu64 if (a == "relu" and layer < 3 and dt == "float64") else 4.0
+                    bits = bits + (noise * rng.standard_normal() if bits < 4 else 0.0)
+                    prec.append(dict(activation=a, seed=s, layer=layer, dtype=dt, exact_ixt=bits,
+                                     n_distinct=int(round(2 ** bits))))
+                att.append(dict(activation=a, seed=s, epoch=20, layer=layer, merges=zero + other,
+                                merges_saturation=0, merges_zero=zero, merges_other=other))
+    return pd.concat(counts, ignore_index=True), pd.DataFrame(att), pd.DataFrame(prec)
+
+
+def _v(**kw):
+    return [r["verdict"] for r in rebuttal.claims(*_tables(**kw), n_inputs=N_IN)]
+
+
+def test_claims_reproduced_and_kinds():
+    rows = rebuttal.claims(*_tables(), n_inputs=N_IN)
+    assert [r["verdict"] for r in rows] == ["reproduced"] * 4
+    assert [r.get("kind", "replication") for r in rows] == ["replication", "replication",
+                                                            "demonstration", "demonstration"]
+    assert "(tanh and leaky ReLU)" in rows[0]["claim"]
+
+
+def test_claims_real_compression_contradicts_both():
+    v = _v(exact_drop=1.0)
+    assert v[0] == "contradicted" and v[1] == "contradicted"
+
+
+def test_claims_no_binned_compression_is_inconclusive():
+    rows = rebuttal.claims(*_tables(bin_drop=0.0), n_inputs=N_IN)
+    assert rows[1]["verdict"] == "inconclusive" and "no binned compression" in rows[1]["note"]
+
+
+def test_claims_relu_and_rounding_rows():
+    assert _v(relu64=4.0)[2] == "not reproduced"
+    assert _v(other=1, zero=20)[3] == "partly reproduced"
+    assert _v(other=5, zero=5)[3] == "not reproduced"
+    assert len(_v(acts=("tanh", "leaky_relu"))) == 3  # no ReLU row without ReLU
+
+
+def test_claims_too_few_seeds_inconclusive():
+    assert _v(k=2) == ["inconclusive"] * 4

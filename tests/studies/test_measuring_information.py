@@ -1,6 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
+from ibutils.publish.report import claims_table
 from ibutils.studies import measuring_information as ed
 
 
@@ -95,3 +97,52 @@ def test_edge_toy_naive_bias_vs_edge():
     assert fine.naive_bits == pytest.approx(fine.naive_nats / np.log(2))
     assert coarse.naive_nats < fine.naive_nats
     assert abs(fine.edge_bits) < 0.05
+
+
+# --------------------------------------------------------------------------- claims
+def _inputs(exact=12.0, bs_range=5.0, kde_range=8.0, fine=(12.0, 12.0, 12.0), viol_bin=7.0, viol_exact=0.0,
+            edge=(2.76, 2.78, 2.77)):
+    """Constructed tables for :func:`ed.claims`: sweeps whose I(X;T) spans the given ranges, a
+    3-layer chain with the given fine-grid values and DPI violations, and the EDGE toy per seed."""
+    sweeps = pd.DataFrame(dict(
+        parameter=["n_bins"] * 2 + ["bin_size"] * 2 + ["kde_upper"] * 2 + ["kde_lower"] * 2,
+        value=[2, 1000, 1e-5, 1.0, 1e-5, 1.0, 1e-5, 1.0],
+        ixt=[12 - bs_range, 12, 12, 12 - bs_range, 12, 12 - kde_range, 12, 12 - kde_range], ity=0.0))
+    chain = pd.DataFrame(dict(layer=[0, 1, 2, 3], binning=[12, 4, 11, 3], bin_size=[12, 4, 11, 3],
+                              bin_size_fine=[12.0, *fine], kde_upper=[12, 4, 11, 3], exact=12.0))
+    chain.attrs["dpi_violation"] = dict(binning=viol_bin, bin_size=viol_bin, bin_size_fine=0.0, kde_upper=viol_bin,
+                                        exact=viol_exact)
+    toy = pd.DataFrame(dict(seed=range(len(edge)), epsilon_factor=1.0, naive_nats=list(edge), edge_bits=0.0))
+    return dict(exact_ixt=exact, sweeps=sweeps, chain=chain, toy=toy)
+
+
+def test_claims_reproduced_and_kinds():
+    rows = ed.claims(**_inputs())
+    assert [r["verdict"] for r in rows] == ["reproduced"] * 6
+    assert [r["kind"] for r in rows[:5]] == ["demonstration"] * 5 and "kind" not in rows[5]
+    df = claims_table("t", rows)
+    assert list(df.kind) == ["demonstration"] * 5 + ["replication"]
+
+
+def test_claims_not_reproduced_cases():
+    assert ed.claims(**_inputs(exact=11.5))[0]["verdict"] == "not reproduced"
+    assert ed.claims(**_inputs(bs_range=0.5))[1]["verdict"] == "not reproduced"
+    assert ed.claims(**_inputs(kde_range=0.5))[2]["verdict"] == "not reproduced"
+    # the "between layers" claim is measured between the chain's layers
+    assert ed.claims(**_inputs(fine=(12.0, 11.5, 12.0)))[3]["verdict"] == "not reproduced"
+    assert ed.claims(**_inputs(viol_exact=0.5))[4]["verdict"] == "not reproduced"
+    assert ed.claims(**_inputs(viol_bin=0.05))[4]["verdict"] == "not reproduced"
+
+
+def test_claims_edge_value_tolerances_and_seeds():
+    assert ed.claims(**_inputs(edge=(2.64, 2.66, 2.65)))[5]["verdict"] == "partly reproduced"
+    assert ed.claims(**_inputs(edge=(2.0, 2.1, 2.05)))[5]["verdict"] == "not reproduced"
+    rows = ed.claims(**_inputs(edge=(2.76, 2.78)))
+    assert rows[5]["verdict"] == "inconclusive" and rows[5]["n_seeds"] == 2
+
+
+def test_chain_has_a_fine_grid_column():
+    x = ed.all_binary_patterns(12)
+    df = ed.chain_estimates(ed.tanh_chain(x, seed=0), np.arange(4096) % 2)
+    np.testing.assert_allclose(df.bin_size_fine, 12.0)  # bins of 1e-5 keep every pattern apart
+    assert df.attrs["dpi_violation"]["bin_size_fine"] == 0.0

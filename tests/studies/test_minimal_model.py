@@ -1,8 +1,10 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from ibutils.studies import minimal_model as minimal
 from ibutils.mi.entropy import binned_entropy_rows
+from ibutils.publish import report
+from ibutils.studies import minimal_model as minimal
 
 
 def test_binned_entropy_exact_values():
@@ -62,3 +64,152 @@ def test_tanh_falls_under_global_bins_and_trends_classify():
     assert t.loc["linear", "direction"] == "rises"
     with pytest.raises(ValueError, match="mode"):
         minimal.entropy_sweep(x, [1.0], ["tanh"], mode="weird")
+
+
+# ------------------------------------------------------------------------------- the page's claims
+NAMES = ["tanh", "sigmoid", "relu", "elu", "softplus", "linear"]  # double: sigmoid, tanh
+
+
+def _stats(n_seeds=5, *, g_drop=None, g_rise=None, o_drop=None, spread=0.0, excess=None, relu_bias_drop=0.6,
+           noise=0.02, names=NAMES):
+    """A constructed :func:`minimal.run_seeds`-like table with the study's pattern unless told otherwise.
+
+    Each ``*_drop``/``g_rise``/``excess`` is a dict activation -> mean value (defaults below); every
+    seed adds ``noise * (seed - mean seed)`` so that the intervals have a width."""
+    double = {"tanh", "sigmoid"}
+    g_drop = {a: (3.0 if a in double else -0.05) for a in names} | (g_drop or {})
+    g_rise = {a: (-1.0 if a in double else 3.0) for a in names} | (g_rise or {})
+    o_drop = {a: (3.0 if a in double | {"elu", "softplus"} else 0.0) for a in names} | (o_drop or {})
+    excess = {a: (0.5 if a in double else -1.0) for a in names} | (excess or {})
+    rows = []
+    for s in range(n_seeds):
+        e = noise * (s - (n_seeds - 1) / 2)
+        for a in names:
+            rows.append(dict(seed=s, binning="global", activation=a, bias=0.0, drop=g_drop[a] + e,
+                             rise=g_rise[a] + e, spread=5.0, excess=-0.5 + e))
+            rows.append(dict(seed=s, binning="per_weight", activation=a, bias=0.0, drop=o_drop[a] + e, rise=0.0,
+                             spread=(spread + abs(e) if a == "linear" else 1.0), excess=excess[a] + e))
+        for b in (0.0, 1.0, 2.0):
+            rows.append(dict(seed=s, binning="bias", activation="relu", bias=b,
+                             drop=(relu_bias_drop if b > 0 else 0.0) + e, rise=0.0, spread=0.0, excess=0.0))
+    return pd.DataFrame(rows)
+
+
+def _verdicts(stats, h_input=5.109, **kw):
+    rows = minimal.claims(h_input, stats, NAMES, **kw)
+    return [r["verdict"] for r in rows], rows
+
+
+def test_claims_reproduced_on_the_studys_pattern():
+    v, rows = _verdicts(_stats())
+    assert v == ["reproduced"] * 9
+    assert [r["kind"] for r in rows if "kind" in r] == ["demonstration"]
+    assert rows[0]["n_seeds"] is None and all(r["n_seeds"] == 5 for r in rows[1:])
+    assert all(r["study_seeds"] == 1 and r["study_epochs"] == 0 for r in rows)
+    assert "2 of 2; smallest: elu 3.000" in rows[6]["measured"]
+    df = report.claims_table("minimal", rows)
+    assert df.at_study_scale.tolist() == [False] + [True] * 8
+
+
+def test_claims_input_entropy_is_a_fact_about_one_draw():
+    assert _verdicts(_stats(), h_input=5.2)[0][0] == "not reproduced"
+    assert _verdicts(_stats(), h_input=5.1149)[0][0] == "reproduced"
+    assert _verdicts(_stats(), n_bins=30)[0][0] == "not reproduced"  # the seed's number is for 50 bins
+
+
+def test_claims_too_few_seeds_are_inconclusive():
+    v, rows = _verdicts(_stats(n_seeds=2))
+    assert v[0] == "reproduced" and v[1:] == ["inconclusive"] * 8
+    df = report.claims_table("minimal", rows)
+    assert (df.verdict.iloc[1:] == "inconclusive").all()
+
+
+def test_claims_global_fall_partly_not_contradicted():
+    assert _verdicts(_stats(g_drop={"sigmoid": 0.0}))[0][1] == "partly reproduced"
+    assert _verdicts(_stats(g_drop={"sigmoid": 0.0, "tanh": 0.05}))[0][1] == "not reproduced"
+    assert _verdicts(_stats(g_drop={"sigmoid": -1.0, "tanh": 0.0}))[0][1] == "contradicted"
+    # a drop beyond the margin but with an interval reaching below it does not count
+    assert _verdicts(_stats(g_drop={"sigmoid": 0.15}, noise=0.2))[0][1] == "partly reproduced"
+
+
+def test_claims_global_rise_and_only_double_fall():
+    v, _ = _verdicts(_stats(g_rise={"linear": -0.5}))
+    assert v[2] == "partly reproduced"
+    v, _ = _verdicts(_stats(g_drop={"relu": 1.0}))  # a non-double function falls: "only" fails
+    assert v[3] == "contradicted" and v[1] == "reproduced"
+    v, _ = _verdicts(_stats(g_drop={"relu": 0.1}, noise=0.1))  # too wide to rule a fall out
+    assert v[3] == "inconclusive"
+
+
+def test_claims_per_weight_rows():
+    v, _ = _verdicts(_stats(spread=0.5))
+    assert v[4] == "contradicted"  # linear is not constant
+    v, _ = _verdicts(_stats(o_drop={"elu": 0.0}))
+    assert v[5] == "reproduced" and v[6] == "partly reproduced"
+    v, _ = _verdicts(_stats(o_drop={"tanh": -0.5, "sigmoid": 0.0}))
+    assert v[5] == "contradicted"
+    v, _ = _verdicts(_stats(excess={"tanh": 0.0, "sigmoid": 0.0}))
+    assert v[7] == "not reproduced"  # no maximum significantly above the input's entropy
+    v, _ = _verdicts(_stats(excess={"tanh": -1.0, "sigmoid": -1.0}))
+    assert v[7] == "contradicted"  # every maximum significantly below it
+
+
+def test_claims_bias_demonstration():
+    v, rows = _verdicts(_stats(relu_bias_drop=0.0))
+    assert v[8] == "not reproduced" and rows[8]["kind"] == "demonstration"
+    assert _verdicts(_stats(relu_bias_drop=-0.5))[0][8] == "contradicted"
+
+
+def test_curve_stats_on_constructed_curves():
+    w = np.arange(1, 21, dtype=float)
+    rise = pd.DataFrame({"activation": "linear", "saturation": "none", "bias": 0.0, "w": w, "entropy": w / 10})
+    hump = np.r_[np.linspace(0, 3, 10), np.full(10, 1.0)]
+    fall = pd.DataFrame({"activation": "tanh", "saturation": "double", "bias": 0.0, "w": w, "entropy": hump})
+    st = minimal.curve_stats(pd.concat([rise, fall]), h_input=2.0).set_index("activation")
+    assert st.loc["linear", "first"] == pytest.approx(0.1)
+    assert st.loc["linear", "end"] == pytest.approx(np.mean([1.9, 2.0]))  # the last 10% of the weights
+    assert st.loc["linear", "rise"] == pytest.approx(1.85)
+    assert st.loc["linear", "spread"] == pytest.approx(1.9)
+    assert st.loc["linear", "excess"] == pytest.approx(0.0)
+    assert st.loc["linear", "drop"] < 0  # still rising: no fall
+    assert st.loc["tanh", "drop_max"] == pytest.approx(2.0)
+    # cross-fitted: the peak is measured on its neighbours, so the drop is conservative but clearly positive
+    assert 0.5 * 2.0 < st.loc["tanh", "drop"] < 2.0
+    assert st.loc["tanh", "excess"] == pytest.approx(1.0)
+
+
+def test_run_seeds_reproduces_the_studys_pattern_at_small_scale():
+    names = ["tanh", "sigmoid", "relu", "elu", "softplus", "linear"]
+    st = minimal.run_seeds([0, 1, 2], minimal.weight_grid(0.1, 19.9, 0.5), names, n_samples=500,
+                           bias_values=[0.0, 2.0], bias_activations=["relu"])
+    assert set(st.binning) == set(minimal.BINNINGS) and st.seed.nunique() == 3
+    v = [r["verdict"] for r in minimal.claims(5.0, st, names, n_samples=500)]
+    assert v[1:] == ["reproduced"] * 8
+    table = minimal.seeds_table(st, names)
+    assert list(table.index) == names and list(table.columns)[0] == "global drop"
+    glue = minimal.seeds_glue(st, names)
+    assert glue["mm_n_seeds"] == 3 and "elu" in glue["mm_own_single_drops"]
+    assert glue["mm_relu_bias_drops"] == "1 of 1"
+    with pytest.raises(ValueError, match="seeds"):
+        minimal.run_seeds([], [1.0], names)
+
+
+def test_one_draw_sentences():
+    x, xb = minimal.sample_inputs(1000, 0)
+    names = ["tanh", "relu", "linear", "elu", "softplus"]
+    g = minimal.entropy_sweep(x, minimal.weight_grid(), names, mode="global")
+    glue = minimal.global_glue(minimal.trends(g), names)
+    assert glue["global_falls"] == "tanh" and glue["global_pattern"].startswith("the pattern")
+    fake = minimal.trends(g).assign(direction="rises")
+    assert minimal.global_glue(fake, names)["global_pattern"].startswith("not quite")
+    o = minimal.entropy_sweep(x, minimal.weight_grid(), names, mode="per_weight")
+    glue = minimal.own_glue(minimal.trends(o), o, names, h_input=5.109)
+    assert glue["own_double_text"] == "every double-saturating function falls"
+    assert glue["own_study_extra_text"] == "elu and softplus fall too"
+    assert glue["linear_spread"] == 0.0 and glue["own_max_vs_input"] == "exceeds"
+    b = minimal.entropy_sweep(xb, minimal.weight_grid(), ["tanh", "relu"], n_bins=5, mode="per_weight",
+                              biases=[0.0, 1.0, 2.0])
+    glue = minimal.bias_glue(minimal.trends(b), [0.0, 1.0, 2.0])
+    assert glue["relu_b0_direction"] == "flat" and glue["bias_finding_text"].startswith("ours is")
+    glue = minimal.bias_glue(minimal.trends(b).query("bias == 0 or activation == 'tanh'"), [0.0])
+    assert not glue["bias_finding_text"].startswith("ours is")
