@@ -186,7 +186,7 @@ def test_publish_imports_neither_library_nor_studies():
 
 # ------------------------------------------------------------------------------------- notebooks
 def notebook_paths() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("*.ipynb"))
+    return sorted(p for p in NOTEBOOKS.glob("*.ipynb") if not p.name.startswith("."))  # not the atomic-write temporaries
 
 
 def family_of(stem: str) -> str | None:

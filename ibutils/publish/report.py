@@ -225,7 +225,7 @@ def scale_words(profile: str, *, n_seeds: int, epochs: int, study_seeds: int | N
     if study_seeds is None or study_epochs is None:
         return f"{name}: {ran}"
     at = int(n_seeds) >= int(study_seeds) and int(epochs) >= int(study_epochs)
-    study = f"{int(study_seeds)} seeds x {int(study_epochs):,} epochs"
+    study = f"{int(study_seeds)} seed{'s' if int(study_seeds) != 1 else ''} x {int(study_epochs):,} epochs"
     return f"{name}: {ran} (the study: {study}; {'at' if at else 'below'} its scale)"
 
 

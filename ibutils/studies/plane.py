@@ -452,10 +452,24 @@ def _comp_effect(r, *, margin: float) -> str:
     return effect((r["mean"], r["ci_low"], r["ci_high"]), n=int(r["n"]), margin=margin)
 
 
-def compressing_layers(comp: pd.DataFrame, point: str, layers: Sequence[int], *, margin: float) -> int:
-    """Number of ``layers`` of ``point`` whose drop of I(X;T) is significant (95% interval above
-    ``margin``, :func:`ibutils.publish.report.effect`)."""
-    return sum(_comp_effect(_row(comp, point, l), margin=margin) == "supports" for l in layers)
+def _above(r, *, margin: float) -> bool:
+    """A summary row's 95% interval lies above ``margin`` (at least 2 seeds: a finite width)."""
+    return (r is not None and np.isfinite(r["mean"]) and np.isfinite(r["n"]) and int(r["n"]) >= 2
+            and float(r["ci_low"]) > margin)
+
+
+def _counts(r, *, margin: float, significant: bool) -> bool:
+    if significant:  # the rule book: also needs MIN_SEEDS seeds
+        return _comp_effect(r if r is not None and np.isfinite(r["mean"]) else None, margin=margin) == "supports"
+    return _above(r, margin=margin)
+
+
+def compressing_layers(comp: pd.DataFrame, point: str, layers: Sequence[int], *, margin: float,
+                       significant: bool = False) -> int:
+    """Number of ``layers`` of ``point`` whose drop of I(X;T) has its 95% interval above ``margin``
+    (what the pages' sentences count); with ``significant``, whose drop is significant by the rule
+    book (:func:`ibutils.publish.report.effect`: also at least 3 seeds), what the claims count."""
+    return sum(_counts(_row(comp, point, l), margin=margin, significant=significant) for l in layers)
 
 
 def _unit_effect(values, *, margin: float, direction: int = 1, two_sided: bool = False):
@@ -727,16 +741,19 @@ def claims_weightnorm(comp: pd.DataFrame, acc: pd.DataFrame, *, hidden_layers: i
         n = _min_n([r["n"] for r in rows if r is not None])
         return effs, text or "not run", n
 
+    def sig(p):
+        return compressing_layers(comp, p, layers, margin=margin, significant=True)
+
     rows = []
     et, tt, nt = comp_part("tanh 0.8")
     rows.append(_claim_row(CLAIM_NORM_TANH, src, "several layers compress (1 run, 1,500 epochs)",
-                           f"{et.count('supports')} of {len(layers)} layers (none: "
-                           f"{compressing_layers(comp, 'tanh none', layers, margin=margin)}); drops: {tt}",
+                           f"significant drop in {et.count('supports')} of {len(layers)} hidden layers (without the "
+                           f"bound: {sig('tanh none')}); drops (bits, 95% CI): {tt}",
                            verdict_several(et, 2), n_seeds=min(nt, n_seeds), epochs=epochs, study="weightnorm"))
     er, tr, nr = comp_part("relu 0.8")
     rows.append(_claim_row(CLAIM_NORM_RELU, src, "'relu compresses' (1 run)",
-                           f"{er.count('supports')} of {len(layers)} layers (none: "
-                           f"{compressing_layers(comp, 'relu none', layers, margin=margin)}); drops: {tr}",
+                           f"significant drop in {er.count('supports')} of {len(layers)} hidden layers (without the "
+                           f"bound: {sig('relu none')}); drops (bits, 95% CI): {tr}",
                            verdict_any(er), n_seeds=min(nr, n_seeds), epochs=epochs, study="weightnorm"))
     effs, parts, ns = [], [], []
     for a in ("tanh", "relu"):
@@ -820,8 +837,10 @@ def claims_batchnorm(comp: pd.DataFrame, acc: pd.DataFrame, *, activations: Sequ
             f"{a}: batch normalisation changes compression (max-norm {max_norm:g}, bins {bin_size:g})",
             "Deep Bottleneck cohort 8 (6.1)",
             "listed, no result published",
-            f"compressing hidden layers: without BN {compressing_layers(comp, a, layers, margin=margin)}, with BN "
-            f"{compressing_layers(comp, bn, layers, margin=margin)} of {len(layers)}; change of test accuracy with BN "
+            f"hidden layers with a significant drop: without BN "
+            f"{compressing_layers(comp, a, layers, margin=margin, significant=True)}, with BN "
+            f"{compressing_layers(comp, bn, layers, margin=margin, significant=True)} of {len(layers)}; change of "
+            f"test accuracy with BN "
             f"{_ci_text(accuracy_change(acc, bn, a))}", "inconclusive", n_seeds=min(n, n_seeds), epochs=epochs,
             study="batchnorm", note="no published result to compare with"))
     return rows
@@ -873,10 +892,10 @@ def last_hidden(comp: pd.DataFrame, points: pd.DataFrame, labels: Sequence[str])
     return last
 
 
-def _n_supported(rows: pd.DataFrame, *, margin: float) -> int:
-    """Rows (of a compression summary) whose drop is significant; rows without data count as not."""
-    return sum(_comp_effect(None if not np.isfinite(r["mean"]) else r, margin=margin) == "supports"
-               for _, r in rows.iterrows())
+def _n_supported(rows: pd.DataFrame, *, margin: float, significant: bool = False) -> int:
+    """Rows (of a compression summary) whose drop's interval lies above ``margin`` (or, with
+    ``significant``, whose drop is significant by the rule book); rows without data count as not."""
+    return int(sum(_counts(r, margin=margin, significant=significant) for _, r in rows.iterrows()))
 
 
 def architecture_summary(last: pd.DataFrame, acc: pd.DataFrame, *, activations: Sequence[str], n_arch: int,
@@ -925,12 +944,12 @@ def claims_architecture(last: pd.DataFrame, *, activations: Sequence[str], n_arc
     rows = []
     for a in activations:
         sub = last[[str(p).startswith(a + " ") for p in last.index]]
-        k = _n_supported(sub, margin=margin)
+        k = _n_supported(sub, margin=margin, significant=True)
         n = _min_n(sub["n"].dropna()) if len(sub) else 0
         rows.append(_claim_row(
             f"{a}: the architecture decides whether the last hidden layer compresses (KDE upper {noise_variance:g})",
             "Deep Bottleneck cohort 6 (6.1)", "listed, no result published",
-            f"last hidden layer compresses in {k} of {int(n_arch)} architectures", "inconclusive",
+            f"the last hidden layer's drop is significant in {k} of {int(n_arch)} architectures", "inconclusive",
             n_seeds=min(n, n_seeds), epochs=epochs, study="architecture", note="no published result to compare with"))
     return rows
 
@@ -1087,12 +1106,11 @@ def estimators_summary(comp: pd.DataFrame, heat: pd.DataFrame, mi: pd.DataFrame,
     means, descriptive), the spread of the hidden layers' mean I(X;T) at the last epoch at the
     smallest and a middle parameter, and ``small_sentence``, whether at the smallest parameter
     every layer is near ``log2 N``, written from the numbers."""
-    from ..publish.report import MARGIN_BITS, effect
+    from ..publish.report import MARGIN_BITS
 
     margin = MARGIN_BITS if margin is None else float(margin)
     values = [float(v) for v in values]
-    sig = [effect((r["mean"], r["ci_low"], r["ci_high"]), n=int(r["n"]), margin=margin) == "supports"
-           for _, r in comp.iterrows()]
+    sig = [_above(r, margin=margin) for _, r in comp.iterrows()]
     spread = []
     for k in ESTIMATOR_KINDS:
         sub = heat.reindex([f"{k} {v:g}" for v in values])
@@ -1212,12 +1230,11 @@ def last_layer_table(comp: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def n_compressing(last: pd.DataFrame, *, margin: float | None = None) -> int:
-    """Rows of :func:`last_layer_table` whose drop is significant (:func:`ibutils.publish.report.effect`)."""
-    from ..publish.report import MARGIN_BITS, effect
+    """Rows of :func:`last_layer_table` whose drop's 95% interval lies above ``margin``."""
+    from ..publish.report import MARGIN_BITS
 
     margin = MARGIN_BITS if margin is None else float(margin)
-    return int(sum(effect((r["mean"], r["ci_low"], r["ci_high"]), n=int(r["n"]), margin=margin) == "supports"
-                   for _, r in last.iterrows()))
+    return _n_supported(last, margin=margin)
 
 
 def verdict_counts(claims: pd.DataFrame) -> str:

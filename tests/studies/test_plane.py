@@ -168,10 +168,14 @@ def test_claims_without_published_result_are_inconclusive():
     acc = _acc({"relu": 0.9, "relu + BN": 0.95})
     rows = sw.claims_batchnorm(comp, acc, activations=["relu"], hidden_layers=5, n_seeds=4, epochs=1500)
     assert _verdicts(rows) == ["inconclusive"] and "without BN 5, with BN 0 of 5" in rows[0]["measured"]
+    # the pages' sentences count intervals above the margin from 2 seeds on; the claims need 3
+    two = _comp({"relu": 0.5}, n=2)
+    assert sw.compressing_layers(two, "relu", [1, 2], margin=0.1) == 2
+    assert sw.compressing_layers(two, "relu", [1, 2], margin=0.1, significant=True) == 0
     assert rows[0]["study_seeds"] is None and rows[0]["study_epochs"] == 1500 and rows[0]["note"]
     last = _comp({"relu [10]": 0.5, "relu [1,1,1,1]": 0.0}, layers=(1,)).set_index("point")
     rows = sw.claims_architecture(last, activations=["relu"], n_arch=2, noise_variance=1e-3, n_seeds=4, epochs=100)
-    assert _verdicts(rows) == ["inconclusive"] and "in 1 of 2 architectures" in rows[0]["measured"]
+    assert _verdicts(rows) == ["inconclusive"] and "significant in 1 of 2 architectures" in rows[0]["measured"]
 
 
 def test_crossfit_range_is_unbiased_for_a_flat_quantity():
