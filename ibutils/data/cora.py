@@ -1,19 +1,26 @@
 """Cora in the Planetoid split (Yang et al. 2016; Kipf & Welling 2017)."""
 from __future__ import annotations
 
-import gzip
 import logging
-import os
 import pickle
-import warnings
-from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .files import (  # noqa: F401
-    _CORA, _SAXE_NPZ, NAMES_SHA256, REGISTRY, ChecksumError, DataNotFoundError, Dataset, FetchedFile, _downloads_allowed,
-    _keras_cache, cache_dir, data_dir, fetch,
+    _CORA,
+    _SAXE_NPZ,
+    NAMES_SHA256,
+    REGISTRY,
+    ChecksumError,
+    DataNotFoundError,
+    Dataset,
+    FetchedFile,
+    _downloads_allowed,
+    _keras_cache,
+    cache_dir,
+    data_dir,
+    fetch,
 )
 
 logger = logging.getLogger(__name__)

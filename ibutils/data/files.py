@@ -34,21 +34,17 @@ Sources
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 import os
-import pickle
 import tempfile
 import urllib.error
 import urllib.request
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-
 
 logger = logging.getLogger(__name__)
 

@@ -2,24 +2,29 @@
 (Shwartz-Ziv & Tishby 2017, sec. 3.1; Saxe et al. 2018's fixed 80/20 split)."""
 from __future__ import annotations
 
-import gzip
 import logging
-import os
-import pickle
-import warnings
-from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .files import (  # noqa: F401
-    _CORA, _SAXE_NPZ, NAMES_SHA256, REGISTRY, ChecksumError, DataNotFoundError, Dataset, FetchedFile, _downloads_allowed,
-    _keras_cache, cache_dir, data_dir, fetch,
+    _CORA,
+    _SAXE_NPZ,
+    NAMES_SHA256,
+    REGISTRY,
+    ChecksumError,
+    DataNotFoundError,
+    Dataset,
+    FetchedFile,
+    _downloads_allowed,
+    _keras_cache,
+    cache_dir,
+    data_dir,
+    fetch,
 )
+from .generate import N_BITS, active_bits, all_patterns, label_information, share_by_active_bits  # noqa: F401
 
 logger = logging.getLogger(__name__)
-
-from .generate import N_BITS, active_bits, all_patterns, label_information, share_by_active_bits  # noqa: F401
 
 _SPLITS = ("saxe", "tishby", "random", "none")
 

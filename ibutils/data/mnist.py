@@ -5,18 +5,26 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-import pickle
 import warnings
 from pathlib import Path
-from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from .files import (  # noqa: F401
-    _CORA, _SAXE_NPZ, NAMES_SHA256, REGISTRY, ChecksumError, DataNotFoundError, Dataset, FetchedFile, _downloads_allowed,
-    _keras_cache, cache_dir, data_dir, fetch,
+    _CORA,
+    _SAXE_NPZ,
+    NAMES_SHA256,
+    REGISTRY,
+    ChecksumError,
+    DataNotFoundError,
+    Dataset,
+    FetchedFile,
+    _downloads_allowed,
+    _keras_cache,
+    cache_dir,
+    data_dir,
+    fetch,
 )
-
 from .harmonics import _stratified_split
 
 logger = logging.getLogger(__name__)

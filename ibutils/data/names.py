@@ -1,19 +1,25 @@
 """The char-RNN tutorial's surnames by language (PyTorch tutorials, ``data/names``)."""
 from __future__ import annotations
 
-import gzip
 import logging
-import os
-import pickle
-import warnings
 from pathlib import Path
-from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from .files import (  # noqa: F401
-    _CORA, _SAXE_NPZ, NAMES_SHA256, REGISTRY, ChecksumError, DataNotFoundError, Dataset, FetchedFile, _downloads_allowed,
-    _keras_cache, cache_dir, data_dir, fetch,
+    _CORA,
+    _SAXE_NPZ,
+    NAMES_SHA256,
+    REGISTRY,
+    ChecksumError,
+    DataNotFoundError,
+    Dataset,
+    FetchedFile,
+    _downloads_allowed,
+    _keras_cache,
+    cache_dir,
+    data_dir,
+    fetch,
 )
 
 logger = logging.getLogger(__name__)

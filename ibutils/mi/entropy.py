@@ -11,9 +11,9 @@ else by ``np.unique`` over the rows; no Python loop runs over samples.
 """
 from __future__ import annotations
 
-from .base import MIPair
-
 import numpy as np
+
+from .base import MIPair
 
 
 def entropy_from_counts(counts, axis=-1) -> np.ndarray:

@@ -70,9 +70,9 @@ import numpy as np
 import pandas as pd
 
 from .. import activations
+from ..mi.base import as_measure
 from . import models
 from .engine import MAX_CHUNK, _engine
-from ..mi.base import as_measure
 from .hooks import Snapshot, SnapshotHook
 from .result import TrainResult
 from .schedules import Schedule, make_schedule

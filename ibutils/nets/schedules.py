@@ -35,7 +35,7 @@ with the :class:`Schedule` interface (``first()``, ``next(epoch, mi)``) works wi
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import numpy as np
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ibutils import data as d
 import ibutils.data.files as fetch_mod
+from ibutils import data as d
 
 REAL_DIR = os.environ.get(d.DATA_DIR_ENV, "")
 
@@ -47,7 +47,7 @@ def var_u():
 
 @pytest.fixture
 def saxe_npz():
-    _real_file("harmonics/" + d._SAXE_NPZ)
+    _real_file("harmonics/" + fetch_mod._SAXE_NPZ)
 
 
 def _bits_entropy(p: float) -> float:
@@ -87,10 +87,10 @@ def test_saxe_split(var_u, saxe_npz):
     np.testing.assert_array_equal(ds.X_train, F[tr])
     np.testing.assert_array_equal(ds.y_test, y[te])
     # rows as stored in the npz (its own order)
-    with np.load(Path(REAL_DIR) / "harmonics" / d._SAXE_NPZ) as npz:
+    with np.load(Path(REAL_DIR) / "harmonics" / fetch_mod._SAXE_NPZ) as npz:
         np.testing.assert_array_equal(ds.X_train, npz["X_train"])
         np.testing.assert_array_equal(ds.y_test, npz["y_test"])
-    assert d._SAXE_NPZ in ds.source and "var_u.mat" in ds.source
+    assert fetch_mod._SAXE_NPZ in ds.source and "var_u.mat" in ds.source
     with pytest.raises(ValueError, match="test_fraction"):
         d.load_harmonics("saxe", test_fraction=0.3)
 
@@ -126,7 +126,7 @@ def test_random_split_stratified_and_seeded(var_u):
 
 def test_zero_mean(var_u):
     F, _, _ = var_u
-    ds = d.load_harmonics("saxe" if (Path(REAL_DIR) / "harmonics" / d._SAXE_NPZ).is_file() else "none",
+    ds = d.load_harmonics("saxe" if (Path(REAL_DIR) / "harmonics" / fetch_mod._SAXE_NPZ).is_file() else "none",
                           zero_mean=True)
     assert ds.name == "harmonics_zero_mean"
     assert set(np.unique(ds.X_full)) == {-0.5, 0.5}

@@ -1,7 +1,8 @@
 """Tests of ibutils.mi binning, pattern MI and the entropy helpers (tolerances stated inline)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ibutils import mi

@@ -1,7 +1,8 @@
 """Tests of ibutils.mi.kde (Kolchinsky-Tracey bounds as in artemyk/ibsgd)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.special import logsumexp
 

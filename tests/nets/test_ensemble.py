@@ -1,15 +1,14 @@
 """Tests of the stacked-replica ensemble trainer (ibutils.nets) and the snapshot schedules."""
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from .ensemble_cases import LAYERS, assert_replica_matches, toy_data
-from ibutils.nets import models
-from ibutils.nets import schedules
 from ibutils import nets as train
 from ibutils.mi.entropy import pattern_entropy, row_ids
+from ibutils.nets import models, schedules
+
+from .ensemble_cases import LAYERS, assert_replica_matches, toy_data
 
 
 def binned_mi(T, y, n_bins=30):
@@ -111,7 +110,6 @@ def test_matches_keras_reference(optimizer, lr, max_norm, activation):
                                max_norm=max_norm)
     Y = np.eye(2, dtype=np.float32)[y]
     dense = [l for l in model.layers if l.name.startswith("dense")]
-    cce = tf.keras.losses.CategoricalCrossentropy() if hasattr(tf, "keras") else None
     losses, gstats = [], []
     for e in range(epochs):
         order = train.batch_order(seed, e, len(X))

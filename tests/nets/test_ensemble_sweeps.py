@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from .ensemble_cases import LAYERS, assert_replica_matches, toy_data
-from ibutils.nets import models
 from ibutils import nets as train
+from ibutils.nets import models
+
+from .ensemble_cases import LAYERS, assert_replica_matches, toy_data
 
 KW = dict(layers=LAYERS, batch_size=64, progress=False, snapshot_epochs=[])
 
