@@ -244,11 +244,19 @@ def notebook_code_hash(nb_path: Path) -> str:
     return h.hexdigest()
 
 
-def inputs_hash(root: Path, patterns: Iterable[str]) -> str:
-    """Hash of the files matching ``patterns`` under ``root`` (names and contents)."""
+def inputs_hash(root: Path, patterns: Iterable[str], exclude: Path | None = None) -> str:
+    """Hash of the files matching ``patterns`` under ``root`` (names and contents).
+
+    Files inside ``exclude`` (the page's own results folder, which a pattern such as
+    ``book/executed/harmonics_*/*.csv`` also matches for ``harmonics_summary``) are left out, so a
+    page's own outputs never make it stale.
+    """
     h = hashlib.sha256()
+    exclude = exclude.resolve() if exclude is not None else None
     for pattern in patterns:
         for f in sorted(root.glob(pattern)):
+            if exclude is not None and exclude in f.resolve().parents:
+                continue
             if f.is_file():
                 h.update(str(f.relative_to(root)).encode())
                 h.update(f.read_bytes())
@@ -411,7 +419,7 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
     rel_params = params_path.resolve().relative_to(root) if params_path.is_absolute() else params_path
     spec, nb_path, parameters = resolve(root / rel_params, profile, overrides, root / "notebooks")
     out = output_path(rel_params, root)
-    key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs))
+    key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs, out.with_suffix("")))
     old = read_provenance(out) if out.exists() else None
     if not force and not stale_reasons(old, key, profile):
         return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)))
@@ -543,8 +551,8 @@ def status(profile: str = "standard", *, root: str | Path = ".", paths: Iterable
     stale_by_stage: dict[int, list[str]] = {}
     for stage, p, spec, nb_path, parameters in sorted(staged, key=lambda t: (t[0], t[1].stem)):
         name = p.stem
-        key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs), package_dir)
         target = output_path(p, root)
+        key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs, target.with_suffix("")), package_dir)
         reasons = stale_reasons(read_provenance(target) if target.exists() else None, key, profile)
         upstream = [s for st, names in stale_by_stage.items() if st < stage for s in names
                     if _feeds(s, spec.inputs, root)]

@@ -223,3 +223,20 @@ def test_cli_status_runs_as_a_module(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].split(None, 2) == ["one", "stale", "not executed"]
     assert not (tmp_path / "book").exists()  # status writes nothing
+
+
+def test_inputs_hash_leaves_out_the_pages_own_results(tmp_path):
+    """A summary whose input glob also matches its own folder (harmonics_* -> harmonics_summary) is not
+    made stale by the tables it writes itself."""
+    from ibutils.publish.pipeline import inputs_hash
+
+    run, own = tmp_path / "book" / "executed" / "h_run", tmp_path / "book" / "executed" / "h_summary"
+    run.mkdir(parents=True)
+    own.mkdir()
+    (run / "mi.csv").write_text("a\n1\n")
+    before = inputs_hash(tmp_path, ["book/executed/h_*/*.csv"], own)
+    (own / "claims.csv").write_text("x\n")
+    assert inputs_hash(tmp_path, ["book/executed/h_*/*.csv"], own) == before
+    assert inputs_hash(tmp_path, ["book/executed/h_*/*.csv"]) != before
+    (run / "mi.csv").write_text("a\n2\n")
+    assert inputs_hash(tmp_path, ["book/executed/h_*/*.csv"], own) != before
