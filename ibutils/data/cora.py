@@ -7,19 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .files import (  # noqa: F401
+from .files import (
     _CORA,
-    _SAXE_NPZ,
-    NAMES_SHA256,
-    REGISTRY,
-    ChecksumError,
-    DataNotFoundError,
-    Dataset,
-    FetchedFile,
-    _downloads_allowed,
-    _keras_cache,
-    cache_dir,
-    data_dir,
     fetch,
 )
 

@@ -7,19 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .files import (  # noqa: F401
-    _CORA,
+from .files import (
     _SAXE_NPZ,
-    NAMES_SHA256,
-    REGISTRY,
-    ChecksumError,
-    DataNotFoundError,
     Dataset,
     FetchedFile,
-    _downloads_allowed,
-    _keras_cache,
-    cache_dir,
-    data_dir,
     fetch,
 )
 from .generate import N_BITS, active_bits, all_patterns, label_information, share_by_active_bits  # noqa: F401

@@ -10,19 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import (  # noqa: F401
-    _CORA,
-    _SAXE_NPZ,
-    NAMES_SHA256,
-    REGISTRY,
+from .files import (
     ChecksumError,
     DataNotFoundError,
     Dataset,
-    FetchedFile,
-    _downloads_allowed,
     _keras_cache,
-    cache_dir,
-    data_dir,
     fetch,
 )
 from .harmonics import _stratified_split

@@ -6,19 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import (  # noqa: F401
-    _CORA,
-    _SAXE_NPZ,
+from .files import (
     NAMES_SHA256,
-    REGISTRY,
-    ChecksumError,
-    DataNotFoundError,
-    Dataset,
-    FetchedFile,
-    _downloads_allowed,
-    _keras_cache,
-    cache_dir,
-    data_dir,
     fetch,
 )
 
