@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   [PROFILE=quick|standard|paper] [FORCE=1] [STRICT=1] [JOBS=n]
 #   make status [PROFILE=...]   (which settings book would execute, and why)
+#   make estimate [PROFILE=...] (how long book would take, from the stored timings in book/budgets.yml)
 #   make test
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -11,7 +12,7 @@ ifneq ($(IBUTILS_DATA_DIR),)
 export IBUTILS_DATA_DIR := $(abspath $(IBUTILS_DATA_DIR))
 endif
 
-.PHONY: book status test lint install bench clean freeze
+.PHONY: book status estimate test lint install bench clean freeze
 
 install: $(VENV)/.installed
 
@@ -28,11 +29,16 @@ book: install
 status: install
 	$(BIN)/python -m ibutils status --profile $(PROFILE)
 
+# How long `make book` would take at PROFILE: each stale setting's last wall time there, and the total.
+estimate: install
+	$(BIN)/python -m ibutils estimate --profile $(PROFILE)
+
 # ruff (configured in pyproject.toml) first, then the tests (tests/test_layers.py checks the import
-# layers and the notebooks' rules) and nbval over the committed notebooks.
+# layers and the notebooks' rules) and nbval over the committed notebooks, on JOBS (default 2) processes
+# (pytest-xdist; --dist loadfile keeps each notebook's cells in one kernel, in order).
 test: install
 	$(BIN)/ruff check ibutils tests benchmarks notebooks
-	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore-glob="*/.*.tmp.*" tests notebooks
+	$(BIN)/python -m pytest -n $(or $(JOBS),2) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore-glob="*/.*.tmp.*" tests notebooks
 
 lint: install
 	$(BIN)/ruff check ibutils tests benchmarks notebooks

@@ -6,11 +6,11 @@ One *snapshot* of Saxe et al.'s MNIST network is the activity of its five layers
 chapter measures the KDE upper and lower bounds at s2 = 0.1 (5 settings) and, on the
 noise-variance page, both bounds at four variances. Prints seconds per snapshot for
 
-* ``ibutils.mi.kde``, one call per (variance, bound), float64, NumPy;
-* ``kde_multi`` with NumPy and with TensorFlow (GPU when there is one), one distance pass per
-  layer for every (variance, bound);
+* ``ibutils.mi.kde(..., precision="float64")``, one call per (variance, bound), the float64 NumPy reference;
+* ``kde_multi`` with NumPy (float64) and with the fused float32 TensorFlow/XLA kernel (GPU when there
+  is one), one distance pass per layer for every (variance, bound);
 
-and the largest difference between the two in bits (the target is 1e-6).
+and the largest difference from the reference in bits (the fused kernel's target is 1e-4; tests hold 1e-5).
 """
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def run(N=2000, R=3):
     print(f"{'case':<34}{'kde (s)':>10}{'multi np (s)':>14}{'multi tf (s)':>14}{'max diff (bits)':>17}")
     for variances, bounds in [([0.1], ["upper", "lower"]), ([1e-3, 1e-2, 0.1, 1.0], ["upper", "lower"])]:
         t = time.perf_counter()
-        ref = [{(v, b): kde(T, y, noise_variance=v, bound=b) for v in variances for b in bounds} for T in layers]
+        ref = [{(v, b): kde(T, y, noise_variance=v, bound=b, precision="float64") for v in variances for b in bounds}
+               for T in layers]
         t_ref = time.perf_counter() - t
         times, diff = {}, 0.0
         for backend in ("numpy", "tf"):
@@ -54,7 +55,7 @@ def run(N=2000, R=3):
         print(f"{name:<34}{t_ref:>10.2f}{times['numpy']:>14.2f}{times['tf']:>14.2f}{diff:>17.1e}")
     big = layers[0][:1]
     t = time.perf_counter()
-    kde(big, y, noise_variance=0.1)
+    kde(big, y, noise_variance=0.1, precision="float64")
     print(f"one 1024-unit layer, one replica, one bound (ibutils.mi.kde): {time.perf_counter() - t:.2f} s")
 
 

@@ -2,13 +2,12 @@
 
 :func:`kde_multi` computes the KDE upper (KL) and lower (Bhattacharyya) bounds of Kolchinsky &
 Tracey (2017, Sec. 4) on ``I(X;T)`` and ``I(T;Y)`` for *several* noise variances and both bounds
-from **one** pass of pairwise squared distances (matrix products; the class sums are one more
-product with the one-hot labels), in TensorFlow by default: its exponentials are multi-threaded
-and vectorised on a CPU and it uses the GPU when there is one. It equals :func:`ibutils.mi.kde`
-to 1e-6 bits and better (tests/mi/test_kde_bank.py). Distances are float64 by default: in
-float32 the cancellation in ``|a|^2 + |b|^2 - 2ab`` costs about ``eps * |t|^2 / s^2`` in the
-exponent, measured as 7.5e-4 bits at s2 = 0.1 and 0.075 bits at s2 = 1e-3 for a 1,024-unit tanh
-layer (``dtype="float32"`` is kept for speed on GPUs where that error is acceptable).
+from **one** pass of pairwise squared distances, with the fused float32 TensorFlow/XLA kernel of
+:func:`ibutils.mi.kde.kernel_row_sums` by default (distances once per row block, every
+``(s^2, bound)`` from them, the class sums as one product with the one-hot labels; on the GPU
+when there is one). It equals the float64 reference :func:`ibutils.mi.kde` (``precision="float64"``)
+to 1e-5 bits and better (tests/mi/test_kde_bank.py); ``backend="numpy"`` runs a float64 NumPy
+version of the same single pass (also the fallback without TensorFlow).
 
 :class:`KDEBank` hands the trainer one estimator per ``(variance, bound)`` that share the
 distance pass through a one-entry cache; :func:`estimator_name` is the naming convention of the
@@ -22,10 +21,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..quiet import quiet
 from .base import MIPair
 from .entropy import check_labels, check_layer
-from .kde import BOUNDS, sq_dist_blocks
+from .kde import BOUNDS, kernel_row_sums, mi_from_log_sums, sq_dist_blocks, tf_available, use_fused
 
 _LN2 = np.log(2.0)
 #: kernel denominator factor c in exp(-D / (c s^2)): KL upper bound 2, Bhattacharyya lower bound 8
@@ -34,13 +32,8 @@ BOUND_FACTORS = BOUNDS
 
 
 def _tf_available() -> bool:
-    try:
-        with quiet(ignore_warnings="IProgress not found"):
-            import tensorflow  # noqa: F401
-
-        return True
-    except ImportError:  # pragma: no cover
-        return False
+    """Whether TensorFlow imports (:func:`ibutils.mi.kde.tf_available`)."""
+    return tf_available()
 
 
 def _kernel_sums_np(T3, onehot, cls, scales, chunk_size):
@@ -59,39 +52,16 @@ def _kernel_sums_np(T3, onehot, cls, scales, chunk_size):
     return log_all, log_own
 
 
-def _kernel_sums_tf(T3, onehot, cls, scales, chunk_size):
-    """The same computed with TensorFlow: multi-threaded and vectorised on a CPU (about 6x faster
-    exponentials than NumPy's here), on the GPU when there is one."""
-    import tensorflow as tf
-
-    B, N, d = T3.shape
-    T = tf.constant(T3)
-    Y = tf.constant(onehot)
-    sq = tf.reduce_sum(T * T, axis=2)
-    log_all = np.empty((len(scales), B, N))
-    log_own = np.empty((len(scales), B, N))
-    for start in range(0, N, chunk_size):
-        stop = min(start + chunk_size, N)
-        dist = tf.maximum(sq[:, start:stop, None] + sq[:, None, :]
-                          - 2.0 * tf.linalg.matmul(T[:, start:stop], T, transpose_b=True), 0.0)
-        rows = Y[start:stop][None]  # (1, c, K): each row's own class
-        for s, scale in enumerate(scales):
-            per_class = tf.linalg.matmul(tf.exp(dist * (-1.0 / scale)), Y)  # (B, c, K)
-            log_all[s, :, start:stop] = tf.math.log(tf.reduce_sum(per_class, axis=2)).numpy()
-            log_own[s, :, start:stop] = tf.math.log(tf.reduce_sum(per_class * rows, axis=2)).numpy()
-    return log_all, log_own
-
-
 def kde_multi(T, y, *, noise_variances: Sequence[float] = (0.1,), bounds: Sequence[str] = ("upper", "lower"),
-              chunk_size: int | None = None, backend: str = "auto", dtype: str = "float64") -> dict:
+              chunk_size: int | None = None, backend: str = "auto", dtype: str | None = None) -> dict:
     """KDE bounds on ``I(X;T)`` and ``I(T;Y)`` for several noise variances from one distance pass.
 
     The estimator is :func:`ibutils.mi.kde` (Kolchinsky & Tracey 2017, Sec. 4; Saxe et al.
     2018): ``I(X;T) = -(1/N) sum_i log2 (1/N) sum_j exp(-||t_i - t_j||^2 / (c s^2))`` with
     ``c = 2`` (KL, upper) or ``8`` (Bhattacharyya, lower), and ``I(T;Y)`` minus the same
-    bound within each class. Here the squared distances are computed once per row block
-    (``|a|^2 + |b|^2 - 2 a.b`` after centring the rows, one matrix product) and reused for
-    every ``(s^2, bound)``; the per-class kernel sums are one product with the one-hot labels.
+    bound within each class. Here the squared distances are computed once per row block and
+    reused for every ``(s^2, bound)``; the per-class kernel sums are one product with the
+    one-hot labels.
 
     Parameters
     ----------
@@ -101,11 +71,15 @@ def kde_multi(T, y, *, noise_variances: Sequence[float] = (0.1,), bounds: Sequen
         The values of ``s^2``.
     bounds : sequence of {"upper", "lower"}
     chunk_size : int, optional
-        Rows per block (default: about 8 M kernel entries per block).
+        Rows per block (default: about 16 M kernel entries per block fused, 8 M in NumPy).
     backend : {"auto", "numpy", "tf"}
-        ``"auto"``: TensorFlow when it is installed (GPU if visible), else NumPy.
-    dtype : {"float64", "float32"}
-        Precision of the distances and kernels (float32: see the module docstring).
+        ``"auto"``/``"tf"``: the fused TensorFlow/XLA kernel (:func:`ibutils.mi.kde.kernel_row_sums`,
+        GPU if visible) when TensorFlow is installed, else NumPy; ``"numpy"``: float64 NumPy.
+    dtype : {None, "float32", "float64"}
+        ``None``: the fused kernel with distances accurate to 1e-5 in the exponent, from
+        :data:`ibutils.mi.kde.FUSED_MIN_ENTRIES` kernel entries on (below, the float64 NumPy
+        pass; ``backend="tf"`` always fuses); ``"float32"``: fused with float32 matrix-product
+        distances (fastest); ``"float64"``: the float64 NumPy pass.
 
     Returns
     -------
@@ -124,33 +98,30 @@ def kde_multi(T, y, *, noise_variances: Sequence[float] = (0.1,), bounds: Sequen
         raise ValueError(f"bounds must be a non-empty list of 'upper'/'lower', got {bounds!r}")
     if backend not in ("auto", "numpy", "tf"):
         raise ValueError(f"backend must be 'auto', 'numpy' or 'tf', got {backend!r}")
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    if chunk_size is None:
-        chunk_size = max(1, int(8_000_000 // max(B * N, 1)))
-    elif not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+    if dtype not in (None, "float32", "float64"):
+        raise ValueError(f"dtype must be None, 'float32' or 'float64', got {dtype!r}")
+    if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    if backend == "auto":
-        backend = "tf" if _tf_available() else "numpy"
-    order = np.argsort(codes, kind="stable")
-    cls = codes[order]
-    Ts = T3[:, order].astype(np.float64)
-    Ts = (Ts - Ts.mean(axis=1, keepdims=True)).astype(dtype)  # centring: smaller norms, less cancellation
-    onehot = np.eye(K, dtype=dtype)[cls]
     keys = [(v, b) for v in variances for b in bounds]
     scales = [BOUND_FACTORS[b] * v for v, b in keys]
-    if backend == "tf":
-        with quiet(ignore_warnings="IProgress not found"):
-            log_all, log_own = _kernel_sums_tf(Ts, onehot, cls, scales, int(chunk_size))
+    fused = backend == "tf" or dtype == "float32" or use_fused("auto", B * N * N * len(scales))
+    if backend != "numpy" and dtype != "float64" and fused and _tf_available():
+        log_all, log_own = kernel_row_sums(T3, codes, K, scales, distances="float32" if dtype == "float32" else "auto",
+                                           chunk_size=None if chunk_size is None else int(chunk_size))
     else:
-        log_all, log_own = _kernel_sums_np(Ts, onehot, cls, scales, int(chunk_size))
-    n_k = np.bincount(cls, minlength=K).astype(np.float64)
+        order = np.argsort(codes, kind="stable")
+        inv = np.argsort(order, kind="stable")
+        cls = codes[order]
+        Ts = T3[:, order].astype(np.float64)
+        Ts = Ts - Ts.mean(axis=1, keepdims=True)  # centring: smaller norms, less cancellation
+        onehot = np.eye(K)[cls]
+        rows = int(chunk_size) if chunk_size is not None else max(1, int(8_000_000 // max(B * N, 1)))
+        log_all, log_own = _kernel_sums_np(Ts, onehot, cls, scales, rows)
+        log_all, log_own = log_all[:, :, inv], log_own[:, :, inv]
     out = {}
     for s, key in enumerate(keys):
-        ixt = (np.log(N) - log_all[s].mean(axis=1)) / _LN2
-        cond = (n_k @ np.log(np.maximum(n_k, 1.0)) - log_own[s].sum(axis=1)) / N / _LN2
-        ity = ixt - cond
-        out[key] = MIPair(ixt + 0.0, ity + 0.0) if stacked else MIPair(float(ixt[0]), float(ity[0]))
+        ixt, ity = mi_from_log_sums(log_all[s], log_own[s], codes, K)
+        out[key] = MIPair(ixt, ity) if stacked else MIPair(float(ixt[0]), float(ity[0]))
     return out
 
 
@@ -163,11 +134,12 @@ class KDEBank:
     """
 
     def __init__(self, noise_variances: Sequence[float], bounds: Sequence[str] = ("upper", "lower"),
-                 backend: str = "auto", chunk_size: int | None = None):
+                 backend: str = "auto", chunk_size: int | None = None, dtype: str | None = None):
         self.noise_variances = [float(v) for v in noise_variances]
         self.bounds = list(bounds)
         self.backend = backend
         self.chunk_size = chunk_size
+        self.dtype = dtype
         self._key = None
         self._value = None
         self._lock = threading.Lock()
@@ -187,7 +159,7 @@ class KDEBank:
         with self._lock:
             if key != self._key:
                 self._value = kde_multi(T, y, noise_variances=self.noise_variances, bounds=self.bounds,
-                                        backend=self.backend, chunk_size=self.chunk_size)
+                                        backend=self.backend, chunk_size=self.chunk_size, dtype=self.dtype)
                 self._key = key
                 self.passes += 1
             return self._value

@@ -27,6 +27,9 @@ Kinds (:data:`KINDS`)
 ``edge``
     :func:`ibutils.mi.edge` (Noshad et al. 2019) per replica: ``I(X;T)`` on the probe inputs
     (cap ``U`` 12 by default), ``I(T;Y)`` on the labels (``U`` 1); needs ``X_probe``.
+``ksg``
+    :func:`ibutils.mi.ksg` (Kraskov et al. 2004, algorithm 1; ``k``) per replica: ``I(X;T)`` between
+    the probe inputs and the layer, ``I(T;Y)`` between the layer and the class ids; needs ``X_probe``.
 ``exact``
     :func:`ibutils.mi.exact.exact_mi`, distinct raw layer vectors (no keyword arguments).
 ``run_max``, ``range_max``
@@ -55,9 +58,10 @@ from .exact import exact_mi
 from .kde import kde
 from .kde_bank import KDEBank
 from .kde_sparse import kde_sparse
+from .ksg import ksg
 from .ranged import RunMaxBinning
 
-KINDS = ("binning", "kde", "kde_sparse", "edge", "exact", "run_max", "range_max")
+KINDS = ("binning", "kde", "kde_sparse", "edge", "ksg", "exact", "run_max", "range_max")
 SUBSETS = ("full", "train", "test")
 #: Kinds that bin on each replica's run maximum (skipped without ``run_max``).
 RUN_MAX_KINDS = ("run_max", "range_max")
@@ -77,6 +81,7 @@ KEYS = {
     "kde": _keywords(kde),
     "kde_sparse": _keywords(kde_sparse),
     "edge": _keywords(edge),
+    "ksg": _keywords(ksg),
     "exact": (),
     "run_max": ("n_bins", "lo", "strategy"),
     "range_max": ("n_bins", "lo", "strategy"),
@@ -182,6 +187,14 @@ def _edge_stacked(T, y, *, X, kwargs) -> MIPair:
     return MIPair(ixt, ity)
 
 
+def _ksg_stacked(T, y, *, X, kwargs) -> MIPair:
+    """KSG ``I(X;T)`` and ``I(T;Y)`` of every replica of ``T`` ``(R, N, d)`` (bits, arrays ``(R,)``)."""
+    y = np.asarray(y, dtype=np.float64)
+    ixt = np.array([ksg(X, t, **kwargs) for t in T])
+    ity = np.array([ksg(t, y, **kwargs) for t in T])
+    return MIPair(ixt, ity)
+
+
 def make_estimators(specs: Sequence[Mapping[str, Any] | EstimatorSpec], *, n_train: int | None = None,
                     X_probe=None, n_probe: int | None = None, run_max=None, kinds: Sequence[str] = KINDS,
                     kde_bank: str | None = None, kde_samples: int | None = None, seed: int = 0) -> dict:
@@ -218,7 +231,7 @@ def make_estimators(specs: Sequence[Mapping[str, Any] | EstimatorSpec], *, n_tra
     ------
     ValueError
         For an invalid spec (:func:`parse_specs`) or a spec that lacks what it needs
-        (``X_probe`` for ``edge``, ``n_train`` for a subset).
+        (``X_probe`` for ``edge`` and ``ksg``, ``n_train`` for a subset).
     """
     parsed = parse_specs(specs, kinds=kinds)
     if X_probe is not None:
@@ -250,6 +263,10 @@ def make_estimators(specs: Sequence[Mapping[str, Any] | EstimatorSpec], *, n_tra
             if X_probe is None:
                 raise ValueError(f"estimators[{i}] ({s.name}): kind 'edge' needs X_probe (the probe's inputs)")
             f = functools.partial(_edge_stacked, X=X_probe if rows is None else X_probe[rows], kwargs=s.kwargs)
+        elif s.kind == "ksg":
+            if X_probe is None:
+                raise ValueError(f"estimators[{i}] ({s.name}): kind 'ksg' needs X_probe (the probe's inputs)")
+            f = functools.partial(_ksg_stacked, X=X_probe if rows is None else X_probe[rows], kwargs=s.kwargs)
         elif s.kind == "exact":
             f = exact_mi
         else:  # run_max, range_max

@@ -9,9 +9,11 @@ from .order import _tf_batch_order
 
 #: Most epochs one compiled call runs (its per-epoch buffers have this length).
 MAX_CHUNK = 256
-
-
-
+#: Decay of the running (exponential moving average) quantization ranges, tensorflow-model-optimization's
+#: ``MovingAverageQuantizer`` default (Lorenzen et al. 2022 train with that toolkit).
+QUANT_EMA_DECAY = 0.999
+#: Keras' ``CategoricalCrossentropy`` clip of probabilities (the quantized read-out is trained on probabilities).
+PROB_EPSILON = 1e-7
 
 # ---------------------------------------------------------------------------------
 # The compiled engine
@@ -22,11 +24,15 @@ class _Engine:
     ``max_norm`` is a flag here (truthy: the compiled update applies the constraint);
     the per-replica bounds are a tensor argument of the programs, so one engine serves
     every bound. ``batch_norm`` adds Keras ``BatchNormalization`` after each hidden
-    activation (see :func:`train_ensemble`).
+    activation (see :func:`train_ensemble`). ``quantize_bits`` (``k``) makes the network a
+    quantized one (quantization-aware training, Lorenzen, Igel & Nielsen 2022): every layer's
+    output and every kernel is fake-quantized to ``2**k`` levels with a straight-through
+    gradient (see :meth:`_fq`); the running quantization ranges then travel in the state slot
+    that batch norm uses for its moving statistics (the two are exclusive).
     """
 
     def __init__(self, sizes, activation, optimizer, lr, batch_size, n_train, max_norm, eval_in_probe, probe_every=1,
-                 batch_norm=False):
+                 batch_norm=False, quantize_bits=None):
         import tensorflow as tf
 
         self.tf = tf
@@ -54,6 +60,18 @@ class _Engine:
         for l in range(self.L):
             kind[self.offs[l] : self.offs[l + 1], l] = 1.0
         self.kind = kind
+        self.quant = None if quantize_bits is None else int(quantize_bits)
+        if self.quant is not None:
+            if self.batch_norm:
+                raise ValueError("quantize_bits: quantized training does not support batch_norm")
+            if not 1 <= self.quant <= 16:
+                raise ValueError(f"quantize_bits must be an integer in [1, 16] or None, got {quantize_bits!r}")
+            lo, hi = self.act.output_range
+            # a bounded activation is quantized on its fixed output range, any other on a running range
+            self.fixed_range = (float(lo), float(hi)) if np.isfinite(lo) and np.isfinite(hi) else None
+            # a running low end that can only be min(bound, 0) is not tracked (ReLU: 0; the softmax: 0)
+            self.fixed_low = min(float(lo), 0.0) if np.isfinite(lo) else None
+            self.calibrate = tf.function(self._calibrate, jit_compile=True, reduce_retracing=True)
         self.chunk = tf.function(self._chunk, jit_compile=True, reduce_retracing=True)
         self.forward_all = tf.function(self._forward_all, jit_compile=True, reduce_retracing=True)
 
@@ -64,7 +82,10 @@ class _Engine:
 
     @property
     def n_bn_state(self):
-        """Length of the moving-statistics vector per replica (means, then variances)."""
+        """Length of the state vector per replica: batch norm's moving statistics (means, then
+        variances), or for a quantized network the running ranges (``L`` lows, then ``L`` highs)."""
+        if getattr(self, "quant", None) is not None:
+            return 2 * self.L
         return 2 * sum(self.hidden) if getattr(self, "batch_norm", False) else 0
 
     def pack(self, params_list):
@@ -164,12 +185,100 @@ class _Engine:
             return outs, acts, moments
         return outs
 
+    # -- quantization (Lorenzen, Igel & Nielsen 2022) ----------------------------------
+    def _fq(self, x, lo, hi):
+        """Fake-quantize ``x`` to ``2**k`` levels on ``[lo, hi]`` with a straight-through gradient.
+
+        The levels are ``lo + i (hi - lo) / (2**k - 1)``, ``i = 0 .. 2**k - 1`` (``x`` is clipped to
+        the range, then rounded to the nearest level, ties to even); the gradient is 1 inside the
+        range and 0 outside (the gradient of the clip), as ``tf.quantization.fake_quant_with_min_max_vars``.
+        ``lo``/``hi`` broadcast against ``x`` (per replica) and receive no gradient. Unlike
+        TensorFlow's op the range is not nudged to put 0 on a level (running ranges include 0 anyway).
+        """
+        tf = self.tf
+        lo, hi = tf.stop_gradient(lo), tf.stop_gradient(hi)
+        scale = tf.maximum((hi - lo) / float(2 ** self.quant - 1), 1e-30)
+        xc = tf.clip_by_value(x, lo, hi)
+        q = lo + tf.round((xc - lo) / scale) * scale
+        return xc + tf.stop_gradient(q - xc)
+
+    def _fq_kernel(self, W):
+        """A kernel ``(R, out, in)`` quantized on its own per-replica range ``[min(W, 0), max(W, 0)]``
+        (tensorflow-model-optimization's ``LastValueQuantizer``: the current min and max)."""
+        tf = self.tf
+        lo = tf.minimum(tf.reduce_min(W, axis=[1, 2], keepdims=True), 0.0)
+        hi = tf.maximum(tf.reduce_max(W, axis=[1, 2], keepdims=True), 0.0)
+        return self._fq(W, lo, hi)
+
+    def _forward_q(self, theta, h, q, mode="eval"):
+        """Quantized per-layer outputs ``(R, width, n)``, the last the quantized softmax, and the new ranges.
+
+        ``q`` ``(R, 2L)`` holds each layer's running range (lows, then highs). ``mode``: ``"eval"``
+        quantizes with the stored ranges; ``"train"`` first moves each running range towards the
+        batch's (``range <- d range + (1 - d) batch range``, ``d`` = :data:`QUANT_EMA_DECAY`) and
+        quantizes with the updated one (``MovingAverageQuantizer`` in training); ``"init"`` sets
+        the ranges to the batch's. A hidden layer whose activation is bounded on both sides (tanh:
+        ``[-1, 1]``) uses that fixed range instead (its entries of ``q`` are kept as they are).
+        Running ranges are widened to include 0; a low end that can only be 0 (ReLU, the softmax)
+        is not tracked (the same numbers, fewer reductions).
+        """
+        tf = self.tf
+        Ws, bs = self._unpack(theta)
+        L = self.L
+        d = QUANT_EMA_DECAY
+        outs, los, his = [], [], []
+        for l in range(L):
+            z = tf.linalg.matmul(self._fq_kernel(Ws[l]), h) + bs[l]
+            a = self.act.tf(z) if l < L - 1 else tf.nn.softmax(z, axis=1)
+            if l < L - 1 and self.fixed_range is not None:
+                lo_v, hi_v = q[:, l], q[:, L + l]
+                lo, hi = self.fixed_range
+            else:
+                if mode == "eval":
+                    lo_v, hi_v = q[:, l], q[:, L + l]
+                else:
+                    a_sg = tf.stop_gradient(a)
+                    low = self.fixed_low if l < L - 1 else 0.0
+                    if low is None:
+                        bmin = tf.minimum(tf.reduce_min(a_sg, axis=[1, 2]), 0.0)
+                    bmax = tf.maximum(tf.reduce_max(a_sg, axis=[1, 2]), 0.0)
+                    if mode == "init":
+                        lo_v = tf.fill(tf.shape(bmax), low) if low is not None else bmin
+                        hi_v = bmax
+                    else:
+                        lo_v = q[:, l] if low is not None else q[:, l] * d + bmin * (1.0 - d)
+                        hi_v = q[:, L + l] * d + bmax * (1.0 - d)
+                lo, hi = lo_v[:, None, None], hi_v[:, None, None]
+            los.append(lo_v)
+            his.append(hi_v)
+            h = self._fq(a, lo, hi)
+            outs.append(h)
+        return outs, tf.stack(los + his, axis=1)
+
+    def _prob_ce(self, probs, Y):
+        """Keras ``CategoricalCrossentropy`` on (quantized) probabilities ``(R, C, n)``: renormalise,
+        clip to ``[eps, 1 - eps]``, ``-sum y log p``; returns ``(R, n)`` in nats."""
+        tf = self.tf
+        p = probs / tf.maximum(tf.reduce_sum(probs, axis=1, keepdims=True), PROB_EPSILON)
+        p = tf.clip_by_value(p, PROB_EPSILON, 1.0 - PROB_EPSILON)
+        return -tf.reduce_sum(Y * tf.math.log(p), axis=1)
+
+    def _calibrate(self, theta, q, XT):
+        """Initial running ranges: each layer's range on the whole training set (untrained network)."""
+        tf = self.tf
+        R = tf.shape(theta)[0]
+        _, qn = self._forward_q(theta, tf.broadcast_to(XT[None], tf.stack([R, *XT.shape])), q, mode="init")
+        qn.set_shape(q.shape)
+        return qn
+
     # -- compiled programs -------------------------------------------------------------
     def _forward_all(self, theta, XP, bn=None):
         """Activity of every layer on the probe, sample-major: tuple of (R, N, d)."""
         tf = self.tf
         R = tf.shape(theta)[0]
         h0 = tf.broadcast_to(XP[None], tf.stack([R, *XP.shape]))
+        if getattr(self, "quant", None) is not None:
+            return tuple(tf.transpose(o, [0, 2, 1]) for o in self._forward_q(theta, h0, bn)[0])
         outs = self._forward(theta, h0, bn)
         outs[-1] = tf.nn.softmax(outs[-1], axis=1)
         return tuple(tf.transpose(o, [0, 2, 1]) for o in outs)
@@ -182,6 +291,8 @@ class _Engine:
         """
         tf = self.tf
         R = tf.shape(theta)[0]
+        if getattr(self, "quant", None) is not None:
+            return self._probe_q(theta, bn, XP, XE, YE)
         outs, acts, _ = self._forward(theta, tf.broadcast_to(XP[None], tf.stack([R, *XP.shape])), bn, extras=True)
         maxabs = [tf.reduce_max(tf.abs(o), axis=[1, 2]) for o in outs[:-1]]
         maxabs.append(tf.reduce_max(tf.nn.softmax(outs[-1], axis=1), axis=[1, 2]))
@@ -196,6 +307,26 @@ class _Engine:
         loss = -tf.reduce_mean(tf.reduce_sum(YE[None] * logp, axis=1), axis=1)
         acc = tf.reduce_mean(
             tf.cast(tf.equal(tf.argmax(logits, axis=1), tf.argmax(YE, axis=0)[None]), tf.float32), axis=1
+        )
+        return tf.stack(maxabs, axis=1), tf.stack(dead, axis=1), loss, acc
+
+    def _probe_q(self, theta, q, XP, XE, YE):
+        """:meth:`_probe` of a quantized network: quantized outputs, loss and accuracy from the
+        quantized softmax (the network's output)."""
+        tf = self.tf
+        R = tf.shape(theta)[0]
+        outs, _ = self._forward_q(theta, tf.broadcast_to(XP[None], tf.stack([R, *XP.shape])), q)
+        maxabs = [tf.reduce_max(tf.abs(o), axis=[1, 2]) for o in outs]
+        dead = [tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(o, 0.0), axis=2), tf.float32), axis=1) for o in outs[:-1]]
+        dead.append(tf.fill(tf.stack([R]), np.float32(np.nan)))
+        if self.eval_in_probe is not None:
+            a, b = self.eval_in_probe
+            probs = outs[-1][:, :, a:b]
+        else:
+            probs = self._forward_q(theta, tf.broadcast_to(XE[None], tf.stack([R, *XE.shape])), q)[0][-1]
+        loss = tf.reduce_mean(self._prob_ce(probs, YE[None]), axis=1)
+        acc = tf.reduce_mean(
+            tf.cast(tf.equal(tf.argmax(probs, axis=1), tf.argmax(YE, axis=0)[None]), tf.float32), axis=1
         )
         return tf.stack(maxabs, axis=1), tf.stack(dead, axis=1), loss, acc
 
@@ -230,6 +361,7 @@ class _Engine:
         pos = tf.range(B)
         f32 = tf.float32
         use_bn = getattr(self, "batch_norm", False)
+        quant = getattr(self, "quant", None) is not None
         mom = models.BN_MOMENTUM
 
         def bufs():
@@ -249,14 +381,22 @@ class _Engine:
                 nvalid = tf.reduce_sum(w)
                 with tf.GradientTape() as tape:
                     tape.watch(theta)
-                    if use_bn:
-                        outs, _, moments = self._forward(theta, xb, bn, w=w[None], extras=True)
-                        logits = outs[-1]
+                    if quant:  # the network's output is the quantized softmax; Keras' loss on probabilities
+                        outs, q_new = self._forward_q(theta, xb, bn, mode="train")
+                        logits = outs[-1]  # (quantized probabilities: argmax as for logits)
+                        ce = self._prob_ce(logits, yb)
                     else:
-                        logits = self._forward(theta, xb)[-1]
-                    ce = -tf.reduce_sum(yb * tf.nn.log_softmax(logits, axis=1), axis=1)  # (R, B)
+                        if use_bn:
+                            outs, _, moments = self._forward(theta, xb, bn, w=w[None], extras=True)
+                            logits = outs[-1]
+                        else:
+                            logits = self._forward(theta, xb)[-1]
+                        ce = -tf.reduce_sum(yb * tf.nn.log_softmax(logits, axis=1), axis=1)  # (R, B)
                     loss = tf.reduce_sum(ce * w) / nvalid
                 g = tape.gradient(loss, theta)
+                if quant:
+                    q_new.set_shape(bn.shape)
+                    bn = q_new
                 if use_bn:  # Keras: moving = moving * momentum + batch * (1 - momentum)
                     batch = tf.concat([tf.reshape(mo[0], tf.stack([R, -1])) for mo in moments]
                                       + [tf.reshape(mo[1], tf.stack([R, -1])) for mo in moments], axis=1)

@@ -169,6 +169,7 @@ def train_ensemble(
     initial_bias: float | Sequence[float] = 0.0,
     max_norm: float | None | Sequence[float | None] = None,
     batch_norm: bool = False,
+    quantize_bits: int | None = None,
     mi_data: Any = "full",
     estimators: Mapping[str, Callable] | None = None,
     hooks: Sequence[SnapshotHook] = (),
@@ -225,6 +226,24 @@ def train_ensemble(
         the MI snapshots use the moving statistics (inference mode). The measured
         output of a hidden layer is the batch-norm output (what the next layer
         receives); ``dead_fraction`` is measured on the activation before it.
+    quantize_bits : int or None
+        ``None`` (default): a float network, as always. ``k``: quantization-aware training
+        (Lorenzen, Igel & Nielsen, ICLR 2022, arXiv 2106.12912): in every forward pass (training,
+        probe, MI snapshots) every kernel and every layer's output is fake-quantized to ``2**k``
+        levels spaced evenly on a range, with a straight-through gradient (1 inside the range, 0
+        outside); biases stay float. Ranges: a kernel uses its current ``[min, max]`` (with 0),
+        as tensorflow-model-optimization's ``LastValueQuantizer``; a hidden activation bounded on
+        both sides uses its fixed output range (tanh: ``[-1, 1]``; the authors' code uses the
+        minibatch's min and max of the tanh output, which makes a sample's value depend on its
+        batch); any other hidden activation (ReLU) and the softmax read-out use a running range, an
+        exponential moving average (decay 0.999, the toolkit's ``MovingAverageQuantizer``) of the
+        minibatch's min and max (widened to include 0), started at the untrained network's range on
+        the training set, updated before each training step quantizes and frozen for evaluation. The
+        network's output is the quantized softmax, so the loss is Keras' cross-entropy on the
+        (renormalised, clipped) quantized probabilities, as the authors trained. Every layer's
+        activity handed to estimators and hooks then takes at most ``2**k`` values per unit, so
+        :func:`ibutils.mi.exact.exact_mi` gives exact information. ``weights`` returns the float
+        (shadow) parameters. Not combinable with ``batch_norm``.
     mi_data : {"full", "train", "test"} or (X, y)
         Samples whose layer activity is measured: train and eval concatenated (Shwartz-Ziv
         & Tishby), the training set, the eval set (Saxe et al.), or an explicit pair.
@@ -283,6 +302,12 @@ def train_ensemble(
     bounds_mn = _per_replica_max_norm(max_norm, n_seeds)
     has_max_norm = bool(np.isfinite(bounds_mn).any())
     batch_norm = bool(batch_norm)
+    if quantize_bits is not None:
+        if isinstance(quantize_bits, bool) or int(quantize_bits) != quantize_bits or not 1 <= int(quantize_bits) <= 16:
+            raise ValueError(f"quantize_bits must be an integer in [1, 16] or None, got {quantize_bits!r}")
+        if batch_norm:
+            raise ValueError("quantize_bits: quantized training does not support batch_norm")
+        quantize_bits = int(quantize_bits)
     Xtr, Xev = _features(X_train, "X_train"), _features(X_eval, "X_eval")
     ytr, yev = _labels(y_train, name="y_train"), _labels(y_eval, name="y_eval")
     if len(ytr) != len(Xtr) or len(yev) != len(Xev):
@@ -338,9 +363,10 @@ def train_ensemble(
     probe_every = int(probe_every)
     if probe_every < 1:
         raise ValueError(f"probe_every must be >= 1, got {probe_every}")
-    # batch_norm is passed only when set, so engine subclasses with the older signature keep working
+    # batch_norm / quantize_bits are passed only when set, so engine subclasses with the older signature keep working
+    extra = (batch_norm, quantize_bits) if quantize_bits is not None else ((True,) if batch_norm else ())
     engine = _engine(sizes, activation, optimizer, lr, batch_size, len(Xtr), True if has_max_norm else None, ev_in,
-                     probe_every, *((True,) if batch_norm else ()))
+                     probe_every, *extra)
     params0 = [models.init_params(sizes[0], sizes[1:-1], sizes[-1], init=init, initial_bias=float(b), seed=int(s))
                for s, b in zip(seeds, biases)]
     theta0 = engine.pack(params0)
@@ -357,6 +383,9 @@ def train_ensemble(
         th = tf.constant(theta0[sl])
         states.append([th, tf.zeros_like(th), tf.zeros_like(th), tf.constant(0.0), tf.constant(bn0[sl]),
                        tf.constant(seeds[sl].astype(np.uint32)), tf.constant(bounds_mn[sl].astype(np.float32))])
+    if quantize_bits is not None:  # initial running ranges: the untrained network's on the training set
+        for st in states:
+            st[4] = engine.calibrate(st[0], st[4], consts["XT"])
     pool = ThreadPoolExecutor(n_shards) if n_shards > 1 else None
 
     def run_shards(fn):

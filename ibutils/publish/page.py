@@ -27,6 +27,13 @@ RESULTS_ENV = "IBUTILS_RESULTS_DIR"
 PROFILE_ENV = "IBUTILS_PROFILE"
 
 
+def current_umask() -> int:
+    """The process's file-mode creation mask (read without changing it for long)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
@@ -51,6 +58,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 -> what open() would give (0644 under umask 022)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -179,6 +187,18 @@ def read_tables(settings: Iterable[str], table: str, results_dir: str | Path | N
             df.insert(0, "setting", s)
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def rounded(df: pd.DataFrame, nd: int = 3) -> pd.DataFrame:
+    """A table as a page shows it: numeric columns rounded to ``nd`` decimals, without negative zero.
+
+    Estimates that differ in the last float bits between machines or kernels (e.g. -1e-9 and 0) would
+    otherwise print as ``-0.000`` on one and ``0.000`` on the other.
+    """
+    out = df.round(nd)
+    num = out.select_dtypes("number").columns
+    out[num] = out[num] + 0.0  # IEEE: -0.0 + 0.0 == +0.0
+    return out
 
 
 def _finite(*values) -> bool:

@@ -27,13 +27,15 @@ import json
 import os
 import posixpath
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Iterable
@@ -42,8 +44,9 @@ import nbformat
 
 from .. import __version__
 from . import page as _page
-from .page import atomic_path, save_table  # noqa: F401  (re-exported: notebooks import them from here)
-from .params import PROFILES, ParamsError, resolve  # noqa: F401  (re-exported)
+from . import timings
+from .page import atomic_path, current_umask, save_table  # noqa: F401  (re-exported: notebooks import them from here)
+from .params import PROFILES, ParamsError, _show, resolve  # noqa: F401  (re-exported)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 EXECUTED_DIR = Path("book") / "executed"
@@ -52,6 +55,9 @@ profile = _page.profile
 #: Packages whose versions enter the cache key.
 KEY_PACKAGES = ("numpy", "scipy", "pandas", "tensorflow-cpu", "tensorflow", "keras",
                 "matplotlib", "seaborn", "papermill", "myst-nb")
+#: Arguments for every kernel the pipeline starts: its log (the start-up warning "Kernel is running over TCP
+#: without encryption", "KeyboardInterrupt caught in kernel" at every shutdown) stays out; notebook errors still come via papermill.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 # --------------------------------------------------------------- cache key
@@ -346,9 +352,22 @@ def stale_reasons(old: dict[str, Any] | None, new: CacheKey, profile: str) -> li
             before = old.get("packages") or {}
             changed = sorted(n for n in set(before) | set(new.packages) if before.get(n) != new.packages.get(n))
             reasons.append(f"versions ({', '.join(changed)})" if changed else "versions")
+        elif part == "params" and old.get("overrides"):
+            reasons.append(f"params (executed with {override_args(old['overrides'])})")
         else:
             reasons.append(part)
     return reasons
+
+
+def override_args(overrides: dict[str, Any] | None) -> str:
+    """``-p key=value`` arguments, quoted for a shell, as a user types them."""
+    return " ".join(f"-p {shlex.quote(f'{k}={_show(v)}')}" for k, v in (overrides or {}).items())
+
+
+def run_command(params_file: str, profile: str, overrides: dict[str, Any] | None = None) -> str:
+    """The command that re-executes a setting, overrides included."""
+    extra = override_args(overrides)
+    return f"python -m ibutils run {params_file} --profile {profile}" + (f" {extra}" if extra else "")
 
 
 def git_commit(root: Path) -> str:
@@ -366,7 +385,7 @@ def _provenance_markdown(info: dict[str, Any]) -> str:
     params = "\n".join(f"| `{k}` | `{json.dumps(v)}` |" for k, v in sorted(info["parameters"].items()))
     return (
         "```{admonition} How this page was made\n:class: dropdown\n\n"
-        f"Executed by `python -m ibutils run {info['params_file']} --profile {info['profile']}` "
+        f"Executed by `{info.get('command') or run_command(info['params_file'], info['profile'])}` "
         f"with ibutils {info['ibutils_version']} (commit `{info['commit']}`) in "
         f"{info['wall_time_s']:.1f} s. Seeds: `{json.dumps(info['seeds'])}`.\n\n"
         "| parameter | value |\n|---|---|\n" + params + "\n```\n"
@@ -386,62 +405,195 @@ class SettingFailed(RuntimeError):
     """A notebook raised while the pipeline executed it; nothing was written to the book."""
 
 
+class SettingInterrupted(SettingFailed):
+    """A setting was stopped by Ctrl-C; nothing was written to the book (its partial notebook went to
+    ``book/executed/.failed/``)."""
+
+
+class Interrupted(RuntimeError):
+    """``run``/``book`` was stopped by Ctrl-C; the message says which settings were interrupted."""
+
+
 @dataclass(frozen=True)
 class RunReport:
-    """What happened to one setting."""
+    """What happened to one setting: ``status`` is ``"executed"`` or ``"cached"``; ``expected`` the
+    stored wall time of its last run at this profile (``None`` when never run)."""
 
     name: str
-    status: str  # "executed" or "cached"
+    status: str
     seconds: float
     output: str
+    expected: float | None = None
+    overrides: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        """One clean line for the terminal."""
+        took = timings.fmt_seconds(self.seconds) if self.status == "executed" else "-"
+        last = f"  (last time {timings.fmt_seconds(self.expected)})" if self.status == "executed" and self.expected else ""
+        return f"{self.name:<36} {self.status:<9} {took:>11}{last}  -> {self.output}"
 
 
 def output_path(params_path: str | Path, root: Path) -> Path:
     return root / EXECUTED_DIR / f"{Path(params_path).stem}.ipynb"
 
 
+def find_root(start: str | Path = ".") -> Path:
+    """The book's repository root: ``start`` or the nearest folder above it holding ``params/`` and
+    ``notebooks/``. Raises :class:`ParamsError` saying to run from the repository root otherwise."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "params").is_dir() and (folder / "notebooks").is_dir():
+            return folder
+    raise ParamsError(f"{start}: not inside the book's repository (no params/ and notebooks/ here or above); "
+                      "run python -m ibutils from the repository root")
+
+
+def params_relative(path: str | Path, root: Path, cwd: str | Path | None = None) -> Path:
+    """A params file given on the command line (relative to ``cwd``, or absolute), relative to ``root``.
+
+    Raises :class:`ParamsError` when it does not lie in the repository's ``params/`` folder.
+    """
+    given = Path(path)
+    full = (Path(cwd or Path.cwd()) / given).resolve() if not given.is_absolute() else given.resolve()
+    if not full.is_file() and not given.is_absolute() and (root / given).is_file():
+        full = (root / given).resolve()  # already relative to the root
+    try:
+        rel = full.relative_to(root)
+    except ValueError:
+        raise ParamsError(f"{path}: outside the book's repository {root}; a setting is a params file in "
+                          f"{root / 'params'} (copy it there to run it)") from None
+    if rel.parts[:1] != ("params",) or rel.suffix != ".yaml":
+        raise ParamsError(f"{path}: not a params file (expected params/<setting>.yaml under {root})")
+    return rel
+
+
+# ------------------------------------------------------- progress of a running notebook
+_ENGINE = "ibutils"
+_engine_registered = False
+
+
+def _write_progress(path: str | None, **info: Any) -> None:
+    if not path:
+        return
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(info, fh)
+    os.replace(tmp, path)
+
+
+def read_progress(path: str | Path) -> dict[str, Any] | None:
+    """What :func:`run_setting` wrote to its ``progress_file``: ``done``, ``total`` (code cells) and
+    ``start`` (a time stamp); ``None`` before it started."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _register_engine() -> None:
+    """A papermill engine that counts executed code cells into a progress file (``progress_file=``)."""
+    global _engine_registered
+    if _engine_registered:
+        return
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, progress_file=None, **kwargs):
+            total = sum(c.cell_type == "code" for c in nb_man.nb.cells)
+            state = {"done": 0, "total": total, "start": time.time()}
+            _write_progress(progress_file, **state)
+            complete = nb_man.cell_complete
+
+            def cell_complete(cell, cell_index=None, **kw):
+                complete(cell, cell_index=cell_index, **kw)
+                if cell.cell_type == "code":
+                    state["done"] += 1
+                    _write_progress(progress_file, **state)
+
+            nb_man.cell_complete = cell_complete
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(_ENGINE, ProgressEngine)
+    _engine_registered = True
+
+
+_interrupts = {"armed": False, "hit": False}
+
+
+def _on_sigint(signum, frame):  # in a worker: interrupt the setting that runs, once; ignore otherwise
+    if _interrupts["armed"] and not _interrupts["hit"]:
+        _interrupts["hit"] = True
+        raise KeyboardInterrupt
+
+
+def _worker_init() -> None:
+    """Initialiser of the pipeline's worker processes: Ctrl-C stops the setting a worker runs (cleanly, in
+    :func:`run_setting`) and is ignored between settings, so no worker prints a traceback."""
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
 def run_setting(params_path: str | Path, profile: str = "standard", overrides: dict[str, Any] | None = None,
-                *, force: bool = False, root: str | Path = ".") -> RunReport:
+                *, force: bool = False, root: str | Path = ".", progress_file: str | None = None) -> RunReport:
     """Execute one setting with papermill (unless its cached output is current).
 
     Parameters
     ----------
     params_path : path of the params file, relative to ``root`` or absolute.
     profile : one of ``quick``, ``standard``, ``paper``.
-    overrides : parameter values that win over the params file (``-p key=value``).
+    overrides : parameter values that win over the params file (``-p key=value``); they are
+        recorded in the executed notebook's metadata and its "How this page was made" note.
     force : execute even when the cached output is current.
     root : the repository root (holds ``notebooks/``, ``params/`` and ``book/``).
+    progress_file : a file to keep ``{"done", "total", "start"}`` in while the notebook runs
+        (code cells executed; see :func:`read_progress`).
+
+    A successful run without overrides stores its wall time (:mod:`ibutils.publish.timings`).
+    On an error (:class:`SettingFailed`) or Ctrl-C (:class:`SettingInterrupted`) the book is left as
+    it was and the partial notebook goes to ``book/executed/.failed/``.
     """
     import papermill as pm
 
     root = Path(root).resolve()
     params_path = Path(params_path)
-    rel_params = params_path.resolve().relative_to(root) if params_path.is_absolute() else params_path
+    rel_params = params_relative(params_path, root, root)
+    overrides = dict(overrides or {})
     spec, nb_path, parameters = resolve(root / rel_params, profile, overrides, root / "notebooks")
     out = output_path(rel_params, root)
     key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs, out.with_suffix("")))
     old = read_provenance(out) if out.exists() else None
+    expected = timings.expected(root, profile, rel_params.stem)
     if not force and not stale_reasons(old, key, profile):
-        return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)))
+        return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)), expected, overrides)
 
+    _register_engine()
     results_dir = out.with_suffix("")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_results = Path(tempfile.mkdtemp(prefix=f".{results_dir.name}.", dir=out.parent))
+    os.chmod(tmp_results, 0o777 & ~current_umask())  # mkdtemp's 0700 -> what mkdir would give
     env_backup = {k: os.environ.get(k) for k in ("IBUTILS_RESULTS_DIR", "IBUTILS_PROFILE")}
     os.environ["IBUTILS_RESULTS_DIR"] = str(tmp_results)
     os.environ["IBUTILS_PROFILE"] = profile
     start = time.perf_counter()
+    _interrupts.update(armed=True, hit=False)
     try:
         with atomic_path(out) as tmp_nb:
             try:
                 pm.execute_notebook(str(nb_path), str(tmp_nb), parameters=parameters, cwd=str(root),
-                                    kernel_name="python3", progress_bar=False, log_output=False)
+                                    kernel_name="python3", progress_bar=False, log_output=False, engine_name=_ENGINE,
+                                    progress_file=progress_file, extra_arguments=list(KERNEL_ARGS))
             except pm.PapermillExecutionError as err:
-                failed = out.parent / ".failed" / out.name
-                failed.parent.mkdir(exist_ok=True)
-                shutil.copyfile(tmp_nb, failed)
+                failed = _keep_failed(tmp_nb, out)
                 raise SettingFailed(f"{rel_params}: cell {err.exec_count} raised {err.ename}: {err.evalue} "
                                     f"(partial notebook: {failed.relative_to(root)})") from None
+            except KeyboardInterrupt:
+                _interrupts["armed"] = False
+                failed = _keep_failed(tmp_nb, out)
+                progress = read_progress(progress_file) if progress_file else None
+                where = f" after {progress['done']}/{progress['total']} cells" if progress else ""
+                raise SettingInterrupted(f"{rel_params}: interrupted{where} (partial notebook: "
+                                         f"{failed.relative_to(root)})") from None
+            _interrupts["armed"] = False
             seconds = time.perf_counter() - start
             nb = nbformat.read(tmp_nb, as_version=4)
             info = {
@@ -452,6 +604,8 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
                 "packages": key.packages,
                 "params_file": str(rel_params),
                 "profile": profile,
+                "overrides": overrides,
+                "command": run_command(str(rel_params), profile, overrides),
                 "parameters": parameters,
                 "seeds": {k: v for k, v in parameters.items() if "seed" in k},
                 "ibutils_version": __version__,
@@ -465,6 +619,7 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
                 shutil.rmtree(results_dir)
             os.replace(tmp_results, results_dir)
     finally:
+        _interrupts["armed"] = False
         for k, v in env_backup.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -472,7 +627,18 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
                 os.environ[k] = v
         if tmp_results.exists():
             shutil.rmtree(tmp_results)
-    return RunReport(rel_params.stem, "executed", seconds, str(out.relative_to(root)))
+    if not overrides:
+        timings.record(root, profile, rel_params.stem, seconds)
+    return RunReport(rel_params.stem, "executed", seconds, str(out.relative_to(root)), expected, overrides)
+
+
+def _keep_failed(tmp_nb: Path, out: Path) -> Path:
+    """Copy a failed or interrupted execution's partial notebook to ``book/executed/.failed/``."""
+    failed = out.parent / ".failed" / out.name
+    failed.parent.mkdir(exist_ok=True)
+    if tmp_nb.exists():
+        shutil.copyfile(tmp_nb, failed)
+    return failed
 
 
 def discover(root: str | Path = ".") -> list[Path]:
@@ -568,13 +734,14 @@ def make_executor(kind: str = "processes", jobs: int | None = None) -> Executor:
     """An executor for settings: ``processes`` (default), ``serial`` or ``dask``.
 
     Any :class:`concurrent.futures.Executor` works; ``dask`` uses
-    ``distributed.Client().get_executor()`` (install ``distributed`` first).
+    ``distributed.Client().get_executor()`` (install ``distributed`` first). The local process pools
+    start their workers with :func:`_worker_init`, so Ctrl-C stops them without tracebacks.
     """
     jobs = jobs or max(1, (os.cpu_count() or 2) // 2)
     if kind == "processes":
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init)
     if kind == "serial":
-        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_worker_init)
     if kind == "dask":
         from distributed import Client  # optional dependency
 
@@ -582,43 +749,201 @@ def make_executor(kind: str = "processes", jobs: int | None = None) -> Executor:
     raise ValueError(f"unknown executor {kind!r} (valid: processes, serial, dask)")
 
 
+class _Progress:
+    """The live progress of the settings that run: one status line on a terminal, nothing in a log."""
+
+    def __init__(self, folder: Path, expected: dict[str, float | None], total: int, stream=None, live=None):
+        self.folder, self.expected, self.total, self.done = folder, expected, total, 0
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.shown = False
+
+    def file(self, name: str) -> str:
+        return str(self.folder / f"{name}.json")
+
+    def status(self, running: Iterable[str]) -> str:
+        parts = []
+        for name in running:
+            p = read_progress(self.file(name))
+            if not p:
+                continue
+            elapsed = time.time() - float(p.get("start", time.time()))
+            exp = self.expected.get(name)
+            if exp is None:
+                eta = "no stored time"
+            elif elapsed <= exp:
+                eta = f"~{timings.fmt_seconds(exp - elapsed)} left"
+            else:
+                eta = f"the last run took {timings.fmt_seconds(exp)}"
+            parts.append(f"{name} {p.get('done', 0)}/{p.get('total', '?')} cells, {timings.fmt_seconds(elapsed)} "
+                         f"({eta})")
+        return f"[{self.done}/{self.total} done] " + ("; ".join(parts) or "starting")
+
+    def show(self, running: Iterable[str]) -> None:
+        if not self.live:
+            return
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        self.stream.write("\r\033[K" + self.status(running)[:width])
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.live and self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+
+    def print(self, line: str) -> None:
+        self.clear()
+        print(line, flush=True)
+
+
 def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, force: bool = False,
                  root: str | Path = ".", executor: Executor | None = None, jobs: int | None = None,
-                 progress: bool = True) -> list[RunReport]:
-    """Run many settings in parallel; validate all of them first, fail on the first error.
+                 progress: bool = True, overrides: dict[str, Any] | None = None) -> list[RunReport]:
+    """Run many settings in parallel; validate all of them first, stop on the first error.
 
-    Prints one line per setting (name, status, seconds) under a progress bar.
+    Parameters
+    ----------
+    paths : params files (relative to ``root`` or absolute).
+    profile, force, root : as for :func:`run_setting`.
+    executor : where the settings run (default: :func:`make_executor`).
+    jobs : workers of the default executor.
+    progress : show the live progress of the running settings (cells done / total and the time left
+        from the stored timings) on a terminal, and print one line per setting as it ends.
+    overrides : ``-p`` values, for a single setting only.
+
+    Raises
+    ------
+    SettingFailed : a notebook raised (the others are stopped; nothing half-written is left).
+    Interrupted : Ctrl-C; the running settings are stopped cleanly, their partial notebooks are in
+        ``book/executed/.failed/``.
     """
-    from tqdm.auto import tqdm
-
     root = Path(root).resolve()
-    paths = [Path(p) for p in paths]
+    paths = [params_relative(p, root, root) for p in paths]
+    if overrides and len(paths) != 1:
+        raise ParamsError("-p overrides apply to one params file at a time")
     stages: dict[int, list[Path]] = {}
     for p in paths:  # validate everything before running anything
-        spec, _, _ = resolve(root / p if not p.is_absolute() else p, profile, None, root / "notebooks")
+        spec, _, _ = resolve(root / p, profile, overrides, root / "notebooks")
         stages.setdefault(spec.stage, []).append(p)
     own = executor is None
     executor = executor or make_executor(jobs=jobs)
+    folder = Path(tempfile.mkdtemp(prefix="ibutils-progress-"))
+    stored = timings.read(root).get(profile, {})
+    bar = _Progress(folder, {p.stem: (stored.get(p.stem) or {}).get("seconds") for p in paths}, len(paths),
+                    live=None if progress else False)
     reports: list[RunReport] = []
+    futures: dict[Future, str] = {}
     try:
-        with tqdm(total=len(paths), desc=f"settings ({profile})", disable=not progress, file=sys.stderr) as bar:
-            for stage in sorted(stages):
-                futures = [executor.submit(run_setting, p, profile, None, force=force, root=root)
-                           for p in stages[stage]]
-                for fut in as_completed(futures):
-                    try:
-                        report = fut.result()
-                    except BaseException:
-                        for other in futures:  # stop what has not started; report the first failure
-                            other.cancel()
-                        raise
+        for stage in sorted(stages):
+            futures = {executor.submit(run_setting, p, profile, overrides, force=force, root=root,
+                                       progress_file=bar.file(p.stem)): p.stem for p in stages[stage]}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    report = fut.result()  # a failure propagates: the others are stopped below
                     reports.append(report)
-                    bar.write(f"{report.name:<36} {report.status:<9} {report.seconds:8.1f} s")
-                    bar.update()
+                    bar.done += 1
+                    if progress:
+                        bar.print(report.line())
+                if pending:
+                    bar.show(futures[f] for f in pending if f.running())
+        bar.clear()
+    except KeyboardInterrupt:
+        bar.clear()
+        raise Interrupted(_stop(executor, futures, own)) from None
+    except BaseException:
+        bar.clear()
+        _stop(executor, futures, own)  # stop the others (cleanly, as on Ctrl-C); report the first failure
+        raise
     finally:
         if own:
-            executor.shutdown(cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return sorted(reports, key=lambda r: r.name)
+
+
+def _stop(executor: Executor, futures: dict[Future, str], own: bool) -> str:
+    """After Ctrl-C: cancel what has not started, interrupt what runs, wait for it to clean up."""
+    for fut in futures:
+        fut.cancel()
+    running = [f for f in futures if f.running()]
+    for proc in list((getattr(executor, "_processes", None) or {}).values()):  # a signal to the workers only
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except (OSError, AttributeError):
+            pass
+    lines = []
+    for fut in running:
+        try:
+            fut.result(timeout=60)
+            lines.append(f"{futures[fut]}: finished")
+        except SettingFailed as err:
+            lines.append(str(err))
+        except BaseException as err:  # noqa: BLE001  (a worker that died: say so, no traceback)
+            lines.append(f"{futures[fut]}: stopped ({type(err).__name__})")
+    if own:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return "; ".join(lines) or "no setting was running"
+
+
+def downstream(paths: Iterable[str | Path], profile: str = "standard", *, root: str | Path = ".",
+               package_dir: Path | None = None) -> list[Path]:
+    """The settings whose ``inputs`` read the outputs of ``paths`` (directly or through others)
+    and are stale at ``profile`` now: the overview pages and the scorecard to re-execute after
+    ``run`` so the book is consistent. Params files relative to ``root``, in stage and name order."""
+    root = Path(root).resolve()
+    ran = {Path(p).stem for p in paths}
+    specs = {}
+    for p in discover(root):
+        try:
+            specs[p] = resolve(root / p, profile, None, root / "notebooks")[0]
+        except ParamsError:
+            continue
+    feeds = set(ran)
+    found: list[Path] = []
+    for p, spec in sorted(specs.items(), key=lambda t: (t[1].stage, t[0].stem)):
+        if p.stem in ran:
+            continue
+        if any(_feeds(s, spec.inputs, root) for s in feeds):
+            feeds.add(p.stem)
+            found.append(p)
+    if not found:
+        return []
+    stale = {s.name for s in status(profile, root=root, paths=found, package_dir=package_dir) if s.state != "cached"}
+    return [p for p in found if p.stem in stale]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Expected wall time of one stale setting at a profile (``None``: never run there)."""
+
+    name: str
+    seconds: float | None
+    date: str = ""
+    cores: int | None = None
+
+    def line(self) -> str:
+        where = f"  (last run {self.date}, {self.cores} cores)" if self.seconds is not None and self.date else ""
+        return f"{self.name:<36} {timings.fmt_seconds(self.seconds):>12}{where}"
+
+
+def estimate(profile: str = "standard", *, root: str | Path = ".", paths: Iterable[str | Path] | None = None,
+             package_dir: Path | None = None) -> list[Estimate]:
+    """The expected wall time of every setting ``book`` (or ``run`` of ``paths``) would execute at
+    ``profile``: the stale ones (:func:`status`), each with the stored time of its last run there
+    (:mod:`ibutils.publish.timings`; ``None`` where it never ran). Nothing is executed."""
+    root = Path(root).resolve()
+    stored = timings.read(root).get(profile, {})
+    out = []
+    for st in status(profile, root=root, paths=paths, package_dir=package_dir):
+        if st.state == "cached":
+            continue
+        entry = stored.get(st.name) or {}
+        out.append(Estimate(st.name, entry.get("seconds"), str(entry.get("date", "")), entry.get("cores")))
+    return out
 
 
 def build_book(profile: str = "standard", *, root: str | Path = ".", force: bool = False, jobs: int | None = None,
@@ -628,11 +953,15 @@ def build_book(profile: str = "standard", *, root: str | Path = ".", force: bool
 
     Returns the path of the book's ``index.html``.
     """
+    from .budgets import write_budgets
     from .coverage import write_coverage
 
     root = Path(root).resolve()
-    run_settings(discover(root), profile, force=force, root=root, jobs=jobs, executor=executor)
+    reports = run_settings(discover(root), profile, force=force, root=root, jobs=jobs, executor=executor)
+    executed = sum(r.status == "executed" for r in reports)
+    print(f"{executed} executed, {len(reports) - executed} cached (profile {profile})", flush=True)
     write_coverage(root)  # the coverage tables book/debate.md and book/intro.md include
+    write_budgets(root)  # the budgets table book/reproduce.md includes (issue 23)
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--quiet"]
     if strict:
         cmd += ["-W", "--keep-going"]
@@ -652,7 +981,7 @@ def freeze(nb_path: str | Path, *, root: str | Path = ".") -> Path:
     nb_path = Path(nb_path)
     with atomic_path(nb_path) as tmp:
         pm.execute_notebook(str(nb_path), str(tmp), cwd=str(nb_path.parent), kernel_name="python3",
-                            progress_bar=False, log_output=False)
+                            progress_bar=False, log_output=False, extra_arguments=list(KERNEL_ARGS))
         nb = nbformat.read(tmp, as_version=4)
         nb.metadata.pop("papermill", None)
         count = 0

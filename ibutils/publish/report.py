@@ -32,6 +32,12 @@ reproduced within the wider tolerance, not reproduced otherwise.
 *Demonstrations.* Rows that illustrate a mechanism on a constructed example rather than
 replicate a reported experiment have ``kind = "demonstration"``; they are shown but kept out of
 the tallies.
+
+*Settings.* A claim the study made at a setting (a number of bins, a sample size, a seed) is
+compared with it only when the page ran at that setting (:func:`setting_matches`). Run at
+another one (``python -m ibutils run ... -p n_bins=30``), the row's verdict is **different
+setting**: the claim and the measurement are stated for the page's own setting, the note says
+what the rules give there, and the row is kept out of the tallies (:func:`verdict_at_setting`).
 """
 from __future__ import annotations
 
@@ -40,7 +46,11 @@ import pandas as pd
 
 from .page import save_table
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "contradicted", "inconclusive")
+#: The verdict of a row whose page ran at another setting than the study's (kept out of the tallies).
+DIFFERENT = "different setting"
+#: The verdicts the tallies count.
+TALLIED = ("reproduced", "partly reproduced", "not reproduced", "contradicted", "inconclusive")
+VERDICTS = TALLIED + (DIFFERENT,)
 #: The smallest effect that counts, in bits.
 MARGIN_BITS = 0.1
 #: The fewest seeds any verdict other than "inconclusive" may rest on.
@@ -62,7 +72,76 @@ RULES = {
     "not reproduced": "significant in none of the units, and the opposite effect not significant either",
     "contradicted": "the opposite effect is significant (or, for an absent effect, the effect is significant)",
     "inconclusive": "fewer than {min_seeds} seeds, or intervals too wide to rule an effect in or out",
+    DIFFERENT: "the page ran at another setting than the one the study states the claim for (e.g. another number "
+               "of bins): not compared with the study, and not counted in the tallies",
 }
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    try:
+        return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=0.0))
+    except (TypeError, ValueError):
+        return a == b
+
+
+def setting_differences(study: dict, run: dict) -> list[str]:
+    """The keys of the study's ``setting`` at which ``run`` differs, as ``"key run (the study: value)"``.
+
+    Parameters
+    ----------
+    study : ``{parameter: value}`` of the setting the study states its claim for; a value that
+        is a ``set`` or ``frozenset`` lists several settings the study used (any of them matches).
+    run : ``{parameter: value}`` the page ran with (it must hold every key of ``study``).
+    """
+    out = []
+    for key, want in study.items():
+        if key not in run:
+            raise ValueError(f"setting: the run's setting has no {key!r} (the study's setting names it)")
+        have = run[key]
+        ok = any(_same(have, w) for w in want) if isinstance(want, (set, frozenset)) else _same(have, want)
+        if not ok:
+            shown = " or ".join(map(str, sorted(want, key=str))) if isinstance(want, (set, frozenset)) else want
+            out.append(f"{key} {have} (the study: {shown})")
+    return out
+
+
+def setting_matches(study: dict, run: dict) -> bool:
+    """Whether the page ran at the setting the study states its claim for (see :func:`setting_differences`)."""
+    return not setting_differences(study, run)
+
+
+def verdict_at_setting(row: dict, study: dict, run: dict) -> dict:
+    """A claims row, compared with the study only at the study's setting.
+
+    When ``run`` matches ``study`` (:func:`setting_matches`) the row is returned unchanged.
+    Otherwise its verdict becomes :data:`DIFFERENT` and its note says which parameters differ and
+    what the rules give at the page's setting (e.g. ``"n_bins 30 (the study: 50); at this setting
+    the rules give: not reproduced"``), so the row stays informative but out of the tallies.
+    """
+    diff = setting_differences(study, run)
+    if not diff:
+        return dict(row)
+    out = dict(row)
+    out["verdict"] = DIFFERENT
+    here = f"{'; '.join(diff)}; at this setting the rules give: {row['verdict']}"
+    out["note"] = "; ".join(x for x in (here, row.get("note") or "") if x)
+    return out
+
+
+def rules_verdict(row: dict) -> str:
+    """The verdict the rules give at the page's own setting: the row's verdict, or for a row at a
+    :data:`DIFFERENT` setting the one :func:`verdict_at_setting` wrote into its note (for sentences
+    that describe what this run found)."""
+    if row["verdict"] != DIFFERENT:
+        return row["verdict"]
+    for v in TALLIED:
+        if f"the rules give: {v}" in (row.get("note") or ""):
+            return v
+    return DIFFERENT
 
 
 def effect(mci, *, n: int, margin: float = MARGIN_BITS, direction: int = 1) -> str:
@@ -197,7 +276,8 @@ def claims_table(chapter: str, rows: list[dict], *, profile: str | None = None) 
         if r["kind"] not in KINDS:
             raise ValueError(f"claims row {i}: kind {r['kind']!r} not in {KINDS}")
         r["note"] = row.get("note") or ""
-        if r["kind"] == "replication" and r["n_seeds"] is not None and int(r["n_seeds"]) < MIN_SEEDS:
+        if (r["kind"] == "replication" and r["verdict"] != DIFFERENT and r["n_seeds"] is not None
+                and int(r["n_seeds"]) < MIN_SEEDS):
             r["verdict"] = "inconclusive"
             if TOO_FEW not in r["note"]:
                 r["note"] = "; ".join(x for x in (TOO_FEW, r["note"]) if x)
@@ -230,13 +310,14 @@ def scale_words(profile: str, *, n_seeds: int, epochs: int, study_seeds: int | N
 
 
 def tallies(claims: pd.DataFrame) -> pd.DataFrame:
-    """Counts of each verdict over the replication rows (demonstrations left out), overall and at
-    the studies' scale: columns ``verdict``, ``all``, ``at_study_scale``."""
+    """Counts of each verdict over the replication rows (demonstrations and rows run at a
+    :data:`DIFFERENT` setting left out), overall and at the studies' scale: columns ``verdict``
+    (:data:`TALLIED`), ``all``, ``at_study_scale``."""
     rep = claims[claims.get("kind", pd.Series("replication", index=claims.index)).fillna("replication") == "replication"]
     at = rep[rep["at_study_scale"].astype(bool)] if "at_study_scale" in rep else rep.iloc[:0]
-    return pd.DataFrame({"verdict": list(VERDICTS),
-                         "all": [int((rep["verdict"] == v).sum()) for v in VERDICTS],
-                         "at_study_scale": [int((at["verdict"] == v).sum()) for v in VERDICTS]})
+    return pd.DataFrame({"verdict": list(TALLIED),
+                         "all": [int((rep["verdict"] == v).sum()) for v in TALLIED],
+                         "at_study_scale": [int((at["verdict"] == v).sum()) for v in TALLIED]})
 
 
 def rules_text(margin: float = MARGIN_BITS, min_seeds: int = MIN_SEEDS) -> pd.DataFrame:

@@ -154,7 +154,7 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
     def one(args):
         (key, members), start = args
         s0 = members[0][0]
-        ests = make_estimators(estimators, n_probe=n_probe, kinds=("binning", "kde"), kde_bank="numpy",
+        ests = make_estimators(estimators, n_probe=n_probe, kinds=("binning", "kde"), kde_bank="auto",
                                kde_samples=kde_samples, seed=seed)
         rec = ActivationHistograms(n_bins=30) if histograms else None
         bias = np.repeat([m[0]["initial_bias"] for m in members], n_seeds).tolist()

@@ -98,3 +98,18 @@ def test_kde_bank_on_sampled_rows_shares_one_pass():
         make_estimators([{"name": "x", "kind": "binning"}] * 2, n_probe=64)
     with pytest.raises(ValueError, match=r"estimators\[0\] \(u\): key\(s\) \['chunk_size'\]"):
         make_estimators([{"name": "u", "kind": "kde", "chunk_size": 10}], kde_bank="numpy")
+
+
+def test_ksg_kind_per_replica():
+    """kind 'ksg' (issue 17): I(X;T) against the probe inputs, I(T;Y) against the labels, per replica."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2))
+    T = np.stack([X + 0.1 * rng.normal(size=X.shape), rng.normal(size=X.shape)])
+    y = (X[:, 0] > 0).astype(int)
+    f = make_estimators([{"name": "k", "kind": "ksg", "k": 3}], X_probe=X)["k"]
+    r = f(T, y)
+    np.testing.assert_allclose(r.ixt, [mi.ksg(X, T[0], k=3), mi.ksg(X, T[1], k=3)])
+    np.testing.assert_allclose(r.ity, [mi.ksg(T[0], y.astype(float), k=3), mi.ksg(T[1], y.astype(float), k=3)])
+    assert r.ixt[0] > r.ixt[1]
+    with pytest.raises(ValueError, match="X_probe"):
+        make_estimators([{"name": "k", "kind": "ksg"}], n_probe=64)

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_books_coverage_list_is_valid_and_names_real_pages():
     studies = coverage.load_coverage(ROOT / "book" / "coverage.yml")
-    assert set(studies) == {"seed000", "seed001", "seed002", "seed003", "seed004"}
+    assert {"seed000", "seed001", "seed002", "seed003", "seed004"} <= set(studies)  # plus later work (lorenzen2022)
     toc = (ROOT / "_toc.yml").read_text()
     for s in studies.values():
         for e in s["experiments"]:

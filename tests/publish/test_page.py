@@ -108,3 +108,13 @@ def test_publish_imports_neither_the_library_nor_the_studies():
                 assert node.level <= 1 or node.names[0].name == "__version__", (name, ast.dump(node))
                 assert not (node.module or "").startswith("ibutils.") or (node.module or "").startswith(
                     "ibutils.publish"), (name, node.module)
+
+
+def test_rounded_drops_negative_zero_and_keeps_text():
+    from ibutils.publish.page import rounded
+
+    df = pd.DataFrame({"name": ["a", "b"], "x": [-1e-9, -0.12345], "n": [1, 2]})
+    out = rounded(df)
+    assert str(out.x.iloc[0]) == "0.0" and out.x.iloc[1] == -0.123
+    assert list(out.name) == ["a", "b"] and list(out.n) == [1, 2]
+    assert "-0.000" not in out.to_html(float_format="%.3f")

@@ -201,3 +201,169 @@ def test_wall_times_reads_the_provenance_and_skips_pages_not_run(tmp_path):
     assert list(t.profile) == ["quick", "quick"]
     assert t.wall_time_s.iloc[0] > 0 and t.wall_time_s.iloc[1] == t.wall_time_s.iloc[0]
     assert wall_times("", ["tiny"]).empty and wall_times(res, ["never_run"]).empty
+
+
+# ------------------------------------------------ rerunning as users do (issue 21)
+def _cli(root, *args, cwd=None, **kw):
+    return subprocess.run([sys.executable, "-m", "ibutils", *args], cwd=cwd or root, capture_output=True,
+                          text=True, **kw)
+
+
+def _main(monkeypatch, capsys, cwd, *args):
+    """The CLI in this process (commands that execute nothing): (exit code, stdout, stderr)."""
+    from ibutils.__main__ import main
+
+    monkeypatch.chdir(cwd)
+    try:
+        rc = main(list(args))
+    except SystemExit as stop:  # --version, -h
+        rc = stop.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def _add_summary(root: Path) -> None:
+    """A second-stage page that reads tiny's table (like an overview page or the scorecard)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell('path = "book/executed/tiny/values.csv"')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell("print(open(path).read())")]
+    nbformat.write(nb, root / "notebooks" / "tiny_summary.ipynb")
+    write_params(root, {"notebook": "tiny_summary", "stage": 2, "inputs": ["book/executed/tiny/*.csv"],
+                        "profiles": {"quick": {}, "standard": {}, "paper": {}}}, "tiny_summary")
+
+
+def test_provenance_records_the_overrides_and_the_full_command(tmp_path):
+    root = make_root(tmp_path)
+    pipeline.run_setting("params/tiny.yaml", "quick", {"n": 3, "label": "a b"}, root=root)
+    out = root / "book" / "executed" / "tiny.ipynb"
+    info = pipeline.read_provenance(out)
+    assert info["overrides"] == {"n": 3, "label": "a b"}
+    assert info["command"] == "python -m ibutils run params/tiny.yaml --profile quick -p n=3 -p 'label=a b'"
+    assert info["command"] in nbformat.read(out, as_version=4).cells[-1].source
+    st = {s.name: s for s in pipeline.status("quick", root=root)}
+    assert st["tiny"].reasons == ("params (executed with -p 'label=a b' -p n=3)",)  # metadata keys are sorted
+
+
+def test_outputs_are_created_with_the_users_umask(tmp_path):
+    import os
+
+    root = make_root(tmp_path)
+    old = os.umask(0o022)
+    try:
+        pipeline.run_setting("params/tiny.yaml", "quick", root=root)
+    finally:
+        os.umask(old)
+    executed = root / "book" / "executed"
+    assert (executed / "tiny.ipynb").stat().st_mode & 0o777 == 0o644
+    assert (executed / "tiny").stat().st_mode & 0o777 == 0o755
+    assert (executed / "tiny" / "values.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_run_stores_timings_and_estimate_uses_them(tmp_path, monkeypatch, capsys):
+    from ibutils.publish import timings
+
+    root = make_root(tmp_path)
+    rc, out, _ = _main(monkeypatch, capsys, root, "estimate", "--profile", "quick")
+    assert rc == 0 and "tiny" in out and "unknown" in out and "none of the 1 stale settings has run at quick" in out
+    r = pipeline.run_setting("params/tiny.yaml", "quick", root=root)
+    stored = timings.read(root)["quick"]["tiny"]
+    assert stored["seconds"] == round(r.seconds, 1) and stored["cores"] >= 1
+    pipeline.run_setting("params/tiny.yaml", "quick", {"n": 3}, root=root)  # overrides: not a stored timing
+    assert timings.read(root)["quick"]["tiny"] == stored
+    est = pipeline.estimate("quick", root=root)
+    assert [(e.name, e.seconds) for e in est] == [("tiny", stored["seconds"])]  # stale again after the override
+    rc, out, _ = _main(monkeypatch, capsys, root, "estimate", "--profile", "quick")
+    assert out.splitlines()[-1].startswith(f"total: {timings.fmt_seconds(stored['seconds'])} for 1 setting")
+    assert timings.fmt_seconds(None) == "unknown" and timings.fmt_seconds(125) == "2 min 5 s"
+    assert timings.fmt_seconds(7380) == "2 h 03 min"
+    pipeline.run_setting("params/tiny.yaml", "quick", root=root)
+    assert "nothing to execute" in _main(monkeypatch, capsys, root, "estimate", "--profile", "quick")[1]
+
+
+def test_run_reexecutes_the_pages_that_read_its_results(tmp_path):
+    root = make_root(tmp_path)
+    _add_summary(root)
+    for name in ("tiny", "tiny_summary"):
+        pipeline.run_setting(f"params/{name}.yaml", "quick", root=root)
+    assert pipeline.downstream(["params/tiny.yaml"], "quick", root=root) == []
+    proc = _cli(root, "run", "params/tiny.yaml", "--profile", "quick", "-p", "n=5", "--no-downstream")
+    assert proc.returncode == 0, proc.stderr
+    assert "now stale (they read these results): tiny_summary" in proc.stdout
+    assert [p.stem for p in pipeline.downstream(["params/tiny.yaml"], "quick", root=root)] == ["tiny_summary"]
+    proc = _cli(root, "run", "params/tiny.yaml", "--profile", "quick", "-p", "n=6")
+    assert "re-executing the pages that read these results: tiny_summary" in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("tiny ") and "executed" in lines[0] and lines[-1] == "2 executed, 0 cached (profile quick)"
+    summary = pipeline.status("quick", root=root, paths=["params/tiny_summary.yaml"])[0]
+    assert summary.state == "cached"  # it read the new table (`status` of all still says `book` reruns both)
+    assert "Traceback" not in proc.stderr and "IPKernelApp" not in proc.stderr  # quiet kernels
+
+
+def test_cli_errors_are_one_line_and_work_from_a_subfolder(tmp_path, monkeypatch, capsys):
+    root = make_root(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}_outside.yaml"
+    outside.write_text((root / "params" / "tiny.yaml").read_text())
+    rc, _, err = _main(monkeypatch, capsys, root, "run", str(outside))
+    assert rc == 2 and err.startswith("error: ") and "outside the book's repository" in err
+    assert len(err.strip().splitlines()) == 1
+    sub = root / "notebooks"
+    rc, out, _ = _main(monkeypatch, capsys, sub, "list")
+    assert rc == 0 and out.split()[:2] == ["params/tiny.yaml", "notebooks/tiny.ipynb"]
+    rc, _, err = _main(monkeypatch, capsys, sub, "run", "../params/tiny.yaml", "--profile", "quick", "-p", "nn=3")
+    assert rc == 2 and "unknown parameter 'nn'" in err
+    rc, _, err = _main(monkeypatch, capsys, tmp_path.parent, "list")
+    assert rc == 2 and "run python -m ibutils from the repository root" in err
+
+
+def test_cli_version_params_and_help(monkeypatch, capsys):
+    from ibutils import __version__
+
+    assert _main(monkeypatch, capsys, ROOT, "--version")[1].strip() == f"ibutils {__version__}"
+    rc, out, _ = _main(monkeypatch, capsys, ROOT, "-h")
+    assert rc == 0 and "``" not in out and "examples:" in out
+    book = _main(monkeypatch, capsys, ROOT, "book", "-h")[1]
+    assert "default: standard" in book and "--strict" in book and "Sphinx warnings" in book
+    out = _main(monkeypatch, capsys, ROOT, "params", "minimal_model")[1].splitlines()
+    assert out[0].startswith("params/minimal_model.yaml: notebook notebooks/minimal_model.ipynb")
+    n_bins = next(line for line in out if line.startswith("n_bins "))
+    assert n_bins.split()[:3] == ["n_bins", "int", "50"] and n_bins.endswith("n_bins >= 2")
+
+
+def test_progress_counts_code_cells(tmp_path):
+    root = make_root(tmp_path)
+    progress = tmp_path / "progress.json"
+    pipeline.run_setting("params/tiny.yaml", "quick", root=root, progress_file=str(progress))
+    p = pipeline.read_progress(progress)
+    assert p["done"] == p["total"] == 3  # the parameters, papermill's injected cell, the code
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_partial_notebook(tmp_path):
+    import os
+    import signal
+    import time
+
+    root = make_root(tmp_path)
+    nb_path = root / "notebooks" / "tiny.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
+    nbformat.write(nb, nb_path)
+    proc = subprocess.Popen([sys.executable, "-m", "ibutils", "run", "params/tiny.yaml", "--profile", "quick"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and not list((root / "book" / "executed").glob(".tiny.ipynb.*")):
+            time.sleep(0.5)
+        time.sleep(4)  # the kernel is in the sleeping cell
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.startswith("interrupted: params/tiny.yaml: interrupted after")
+    executed = root / "book" / "executed"
+    assert not (executed / "tiny.ipynb").exists() and not (executed / "tiny").exists()
+    assert [p.name for p in executed.iterdir()] == [".failed"]  # no temporary file or folder left
+    assert (executed / ".failed" / "tiny.ipynb").exists()

@@ -73,4 +73,27 @@ def test_scale_words_say_paper_scale_only_at_paper():
     assert "paper" not in q and "below its scale" in q and "2 seeds x 300 epochs" in q
     p = r.scale_words("paper", n_seeds=40, epochs=8000, study_seeds=40, study_epochs=8000)
     assert "paper scale" in p and "at its scale" in p
-    assert r.rules_text().shape == (5, 2)
+    assert r.rules_text().shape == (6, 2) and r.DIFFERENT in set(r.rules_text().verdict)
+
+
+def test_claims_at_another_setting_are_not_compared_and_not_tallied(tmp_path, monkeypatch):
+    study, here, there = {"n_bins": 50, "n_samples": 1000}, {"n_bins": 50, "n_samples": 1000.0}, {"n_bins": 30, "n_samples": 1000}
+    assert r.setting_matches(study, here) and not r.setting_matches(study, there)
+    assert r.setting_differences(study, there) == ["n_bins 30 (the study: 50)"]
+    assert r.setting_matches({"delta": frozenset({0.1, 0.2})}, {"delta": 0.1})
+    assert not r.setting_matches({"delta": frozenset({0.1, 0.2})}, {"delta": 0.05})
+    assert r.setting_matches({"layers": [10, 7]}, {"layers": (10, 7)}) and not r.setting_matches({"s": "a"}, {"s": "b"})
+    with pytest.raises(ValueError, match="n_bins"):
+        r.setting_differences(study, {"n_samples": 1000})
+    row = dict(claim="c", source="s", reported="r", measured="m", verdict="not reproduced", n_seeds=2, epochs=0,
+               study_seeds=1, study_epochs=0, note="one draw")
+    assert r.verdict_at_setting(row, study, here) == row
+    moved = r.verdict_at_setting(row, study, there)
+    assert moved["verdict"] == r.DIFFERENT and row["verdict"] == "not reproduced"
+    assert r.rules_verdict(moved) == "not reproduced" and r.rules_verdict(row) == "not reproduced"
+    assert moved["note"] == "n_bins 30 (the study: 50); at this setting the rules give: not reproduced; one draw"
+    monkeypatch.setenv("IBUTILS_RESULTS_DIR", str(tmp_path))
+    df = r.claims_table("Ch", [moved, {**row, "verdict": "reproduced", "n_seeds": 5}])
+    assert list(df.verdict) == [r.DIFFERENT, "reproduced"]  # too few seeds does not override it
+    t = r.tallies(df).set_index("verdict")
+    assert r.DIFFERENT not in t.index and int(t["all"].sum()) == 1

@@ -124,6 +124,16 @@ def test_claims_delta_skip_error_and_share():
     assert _v(share=0.8)[2] == "not reproduced"
 
 
+def test_claims_delta_skip_at_another_delta_is_a_different_setting():
+    """The page's hint `-p "deltas=[0.05]"`: the seed's rule was run with delta 0.2 or 0.1 only."""
+    tab, comp, cmp = _claims_tables()
+    cmp = cmp.assign(schedule=cmp.schedule.str.replace("d=0.2", "d=0.05"))
+    rows = batching.claims(tab, comp, cmp, delta=0.05)
+    assert rows[2]["verdict"] == "different setting" and rows[2]["claim"].startswith("Delta skip (d=0.05)")
+    assert "delta 0.05 (the study: 0.1 or 0.2)" in rows[2]["note"]
+    assert [r["verdict"] for r in rows[:2]] == _v()[:2]
+
+
 def test_claims_too_few_seeds_and_missing_schedule():
     assert _v(k=2) == ["inconclusive"] * 3
     tab, comp, cmp = _claims_tables()

@@ -83,7 +83,13 @@ def test_claims_all_reproduced_and_kinds():
 
 def test_claims_input_entropy_is_a_fact_about_one_draw():
     assert eb.claims(*_tables(h_in=5.0))[0]["verdict"] == "not reproduced"
-    assert eb.claims(*_tables(), n=30)[0]["verdict"] == "not reproduced"  # another binning is another claim
+    rows = eb.claims(*_tables(), n=30)  # the page's hint `-p n_bins=30`: another binning, not the seed's claim
+    assert [r["verdict"] for r in rows] == ["different setting", "different setting", "reproduced",
+                                            "different setting", "different setting"]
+    assert rows[0]["claim"] == "Entropy of 4,096 U[-1, 1] float32 samples (seed 0), 30-bin histogram"
+    assert "n_bins 30 (the study: 50)" in rows[0]["note"] and "30 bins)" in rows[1]["claim"]
+    assert eb.claims(*_tables(), seed=3)[0]["verdict"] == "different setting"
+    assert eb.claims(*_tables(), seed=3)[1]["verdict"] != "different setting"
 
 
 def test_claims_relu_largest_reduction_every_verdict():

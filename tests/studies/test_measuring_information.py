@@ -126,6 +126,9 @@ def test_claims_reproduced_and_kinds():
 
 def test_claims_not_reproduced_cases():
     assert ed.claims(**_inputs(exact=11.5))[0]["verdict"] == "not reproduced"
+    rows = ed.claims(**_inputs(), edge_n=1000)  # another sample size than the seed's 4,000: not compared
+    assert rows[-1]["verdict"] == "different setting" and "(N = 1,000)" in rows[-1]["claim"]
+    assert ed.claims(**_inputs())[-1]["verdict"] != "different setting"
     assert ed.claims(**_inputs(bs_range=0.5))[1]["verdict"] == "not reproduced"
     assert ed.claims(**_inputs(kde_range=0.5))[2]["verdict"] == "not reproduced"
     # the "between layers" claim is measured between the chain's layers

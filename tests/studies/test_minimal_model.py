@@ -114,7 +114,24 @@ def test_claims_reproduced_on_the_studys_pattern():
 def test_claims_input_entropy_is_a_fact_about_one_draw():
     assert _verdicts(_stats(), h_input=5.2)[0][0] == "not reproduced"
     assert _verdicts(_stats(), h_input=5.1149)[0][0] == "reproduced"
-    assert _verdicts(_stats(), n_bins=30)[0][0] == "not reproduced"  # the seed's number is for 50 bins
+
+
+
+def test_claims_at_another_setting_say_so_and_stay_out_of_the_tallies():
+    """`python -m ibutils run params/minimal_model.yaml -p n_bins=30 -p seed=1` (the page's own hint)."""
+    v, rows = _verdicts(_stats(), n_bins=30, seed=1)
+    assert v == [report.DIFFERENT] * 8 + ["reproduced"]  # the bias extension keeps its own 5 bins
+    assert rows[0]["claim"] == "Input entropy of 1,000 N(0,1) samples (seed 1), 30 bins"
+    assert "50 bins" in rows[0]["reported"] and "n_bins 30 (the study: 50)" in rows[0]["note"]
+    assert "seed 1 (the study: 0)" in rows[0]["note"]
+    assert all("(30 bins)" in r["claim"] for r in rows[1:8])
+    assert "at this setting the rules give: reproduced" in rows[1]["note"]
+    v, rows = _verdicts(_stats(), seed=1)  # another draw: only the one-draw number is the seed's own
+    assert v == [report.DIFFERENT] + ["reproduced"] * 8
+    v, rows = _verdicts(_stats(), bias_n_bins=3)
+    assert v[-1] == report.DIFFERENT and "(3 bins per weight)" in rows[-1]["claim"]
+    df = report.claims_table("minimal", _verdicts(_stats(), n_bins=30)[1])
+    assert int(report.tallies(df)["all"].sum()) == 0
 
 
 def test_claims_too_few_seeds_are_inconclusive():
@@ -183,8 +200,10 @@ def test_run_seeds_reproduces_the_studys_pattern_at_small_scale():
     st = minimal.run_seeds([0, 1, 2], minimal.weight_grid(0.1, 19.9, 0.5), names, n_samples=500,
                            bias_values=[0.0, 2.0], bias_activations=["relu"])
     assert set(st.binning) == set(minimal.BINNINGS) and st.seed.nunique() == 3
-    v = [r["verdict"] for r in minimal.claims(5.0, st, names, n_samples=500)]
-    assert v[1:] == ["reproduced"] * 8
+    rows = minimal.claims(5.0, st, names, n_samples=500)  # not the seed's 1,000 samples: not compared
+    assert [r["verdict"] for r in rows] == [report.DIFFERENT] * 8 + ["reproduced"]
+    assert all(r["note"].startswith("n_samples 500 (the study: 1000); at this setting the rules give: reproduced")
+               for r in rows[1:8])
     table = minimal.seeds_table(st, names)
     assert list(table.index) == names and list(table.columns)[0] == "global drop"
     glue = minimal.seeds_glue(st, names)

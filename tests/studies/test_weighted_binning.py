@@ -64,7 +64,11 @@ def test_claims_seed_numbers_are_a_fact_about_one_draw():
     assert _verdicts(SEED_ONE)[0][0] == "reproduced"
     assert _verdicts(OUR_ONE)[0][0] == "partly reproduced"  # the pattern, not the digits
     assert _verdicts(_One([9.8, 9.7, 9.8], [9.8, 9.8, 9.8]))[0][0] == "not reproduced"
-    assert _verdicts(SEED_ONE, n_edges=30)[0][0] == "partly reproduced"  # other settings: not the seed's numbers
+    v, rows = _verdicts(SEED_ONE, n_edges=30)  # the page's hint `-p n_edges=30`: not the seed's setting
+    assert v == ["different setting"] * 4
+    assert "n_edges 30 (the study: 50); at this setting the rules give: reproduced" in rows[0]["note"]
+    assert rows[0]["claim"].startswith("One draw (1,000 samples, 30 edges)") and "30 edges" in rows[3]["claim"]
+    assert "different setting" not in dpi.conclusion(rows)
     assert _verdicts(SEED_ONE)[1][0]["n_seeds"] is None
 
 

@@ -1,0 +1,157 @@
+"""Tests of ibutils.studies.estimators: adapters, caps, summaries and claims on constructed tables."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from ibutils.mi import tasks as tk
+from ibutils.publish import report
+from ibutils.studies import estimators as ek
+
+
+def test_binning_adapter_rules_and_discrete_labels():
+    t = tk.get("mixture-m5")
+    X, Y = t.sample(1500, 0)
+    assert abs(ek.binning_mi(X, Y, rule="run-max", n_bins=30, discrete_x=True) - t.mi_bits) < 0.06
+    # continuous pair: the plug-in H(bX) + H(bY) - H(bX, bY) computed by hand
+    g = tk.get("1v1-normal-0.75")
+    a, b = g.sample(800, 1)
+
+    def h(codes):
+        _, c = np.unique(codes, axis=0, return_counts=True)
+        p = c / c.sum()
+        return -(p * np.log2(p)).sum()
+
+    ca, cb = ek._codes(a, "run-max", 10), ek._codes(b, "run-max", 10)
+    by_hand = h(ca) + h(cb) - h(np.hstack([ca, cb]))
+    assert ek.binning_mi(a, b, rule="run-max", n_bins=10) == pytest.approx(by_hand, abs=1e-9)
+    cf = ek._codes(a, "fixed", 10)
+    assert cf.min() == 0 and cf.max() == 9  # values outside [-1, 1] in the end bins
+    with pytest.raises(ValueError, match="rule"):
+        ek.binning_mi(a, b, rule="quantile")
+
+
+def test_kde_pair_combination_cancels_the_constants():
+    # well-separated points and a tiny kernel: every point its own cluster, I_K = log2 N for X, Y and (X, Y)
+    rng = np.random.default_rng(0)
+    x, y = rng.permutation(np.arange(200.0))[:, None], rng.permutation(np.arange(200.0))[:, None]
+    v = ek.kde_pair_mi(x, y, noise_variances=(1e-7,), bounds=("upper",))[(1e-7, "upper")]
+    assert v == pytest.approx(np.log2(200), abs=1e-6)  # log2 N + log2 N - log2 N
+    x, y = rng.normal(size=(400, 1)), rng.normal(size=(400, 1))
+    assert abs(ek.kde_pair_mi(x, y, noise_variances=(1.0,), bounds=("upper",))[(1.0, "upper")]) < 0.05
+
+
+def test_status_caps_and_run_one_rows():
+    big, small, mix = tk.get("25v25-normal-dense-0.5"), tk.get("1v1-normal-0.75"), tk.get("mixture-m2")
+    assert ek.status(big, "ksg", 5000) == "capped" and ek.status(big, "ksg", 1000) == "ok"
+    assert ek.status(small, "ksg", 10000) == "ok" and ek.status(big, "edge", 5000) == "capped"
+    assert ek.status(big, "kde", 1000) == "capped" and ek.status(mix, "kde", 5000) == "ok"
+    assert ek.status(small, "kde", 5000) == "capped" and ek.status(small, "binning", 10**6) == "ok"
+    with pytest.raises(ValueError, match="estimator"):
+        ek.status(small, "mine", 10)
+    with pytest.raises(ValueError, match="caps"):
+        ek.status(small, "ksg", 10, caps={"nope": 1})
+    rows = ek.run_one(small, 300, 0, bins=(10,), ks=(3, 5), kde_variances=(0.1,))
+    assert list(rows.columns) == ["task", "family", "dims", "estimator", "setting", "N", "seed", "estimate", "truth",
+                                  "seconds", "status"]
+    assert len(rows) == len(ek.settings(bins=(10,), ks=(3, 5), kde_variances=(0.1,)))
+    assert (rows.status == "ok").all()
+    capped = ek.run_one(small, 300, 0, bins=(10,), ks=(3, 5), kde_variances=(0.1,), caps={"ksg_all_k_n": 100})
+    assert capped.set_index("setting").loc["k=5", "status"] == "capped"
+    again = ek.run_one(small, 300, 0, bins=(10,), ks=(3, 5), kde_variances=(0.1,))
+    np.testing.assert_array_equal(again.estimate, rows.estimate)
+
+
+def _runs(estimates, truth=1.0, task="t", setting="k=3", estimator="ksg", N=1000, status="ok", dims="1x1",
+          family="normal"):
+    return pd.DataFrame(dict(task=task, family=family, dims=dims, estimator=estimator, setting=setting, N=N,
+                             seed=range(len(estimates)), estimate=estimates, truth=truth, seconds=0.1, status=status))
+
+
+@pytest.mark.parametrize("est,verdict", [([1.0, 1.01, 0.99], "within"), ([0.5, 0.52, 0.48], "off"),
+                                         ([1.0, 0.8, 1.2], "unclear"), ([1.0, 1.0], "too few")])
+def test_summarize_classifies(est, verdict):
+    s = ek.summarize(_runs(est))
+    assert s.verdict.iloc[0] == verdict
+    assert s["mean"].iloc[0] == pytest.approx(np.mean(est))
+
+
+def test_summarize_capped_and_tables():
+    runs = pd.concat([_runs([1.0, 1.01, 0.99]), _runs([np.nan] * 3, status="capped", setting="k=10"),
+                      _runs([2.0, 2.1, 1.9], estimator="edge", setting="default")], ignore_index=True)
+    s = ek.summarize(runs)
+    assert s.set_index("setting").loc["k=10", "verdict"] == "capped"
+    wl = ek.within_lists(s, 1000).set_index("setting")
+    assert wl.loc["k=3", "within"] == "t" and wl.loc["k=10", "capped"] == "t" and wl.loc["k=10", "n_tasks"] == 0
+    et = ek.error_table(s, 1000, main=(("ksg", "k=3"), ("ksg", "k=10"), ("edge", "default"), ("kde", "upper, s2=0.1")))
+    assert list(et.iloc[0]) == [1.0, "+0% [-2, +2]", "capped", "+100% [+75, +125]", "-"]
+    assert ek.reference_n(s) == 1000 and ek.reference_n(s.assign(N=5000)) == 5000
+    tt = ek.timing_table(runs)
+    assert list(tt.columns) == ["estimator", "setting", "N=1,000"] and len(tt) == 2
+    g = ek.run_glue(runs)
+    assert g["ek_ns"] == "1,000" and g["ek_n_seeds"] == 3
+
+
+def _claims_inputs(ksg_low=(0.6, 0.6, 0.6), ksg_high=(1.0, 1.05, 0.95), fixed=(0.9, 0.92, 0.88),
+                   runmax=(0.6, 0.62, 0.58), upper=5.0, lower=1.0, binned=(11.0, 11.1, 10.9)):
+    truth = 0.6
+    runs = pd.concat([
+        _runs(list(ksg_low), truth=truth, task="1v1-normal-0.75", dims="1x1"),
+        _runs(list(ksg_high), truth=1.864, task="25v25-normal-dense-0.5", dims="25x25"),
+        _runs(list(fixed), truth=truth, task="1v1-normal-0.75", estimator="binning", setting="fixed, 30 bins"),
+        _runs(list(runmax), truth=truth, task="1v1-normal-0.75", estimator="binning", setting="run-max, 30 bins"),
+    ], ignore_index=True)
+    noisy = pd.DataFrame([dict(seed=s, s2=0.01, estimator=e, estimate=v, truth=3.0, truth_se=0.02)
+                          for s in range(3) for e, v in (("kde upper", upper), ("kde lower", lower))])
+    det = pd.DataFrame([dict(situation=sit, seed=s, quantity="ixt", estimator="binning", setting="fixed [-1, 1]",
+                             param=30.0, estimate=binned[s] if sit == "tanh" else 5.0, truth=12.0)
+                        for s in range(3) for sit in ek.LAYERS])
+    return runs, ek.summarize(runs), noisy, det
+
+
+def test_claims_reproduced_and_valid():
+    runs, s, noisy, det = _claims_inputs()
+    rows = ek.claims(runs, s, noisy, det, n=1000)
+    df = report.claims_table("t", rows)
+    assert list(df.verdict) == ["reproduced"] * 5
+    assert set(df.kind) == {"demonstration"}
+
+
+def test_claims_other_verdicts():
+    # KSG off on the low-dim task, unbiased in high dim, no range effect, bounds violated, binning exact on tanh
+    runs, s, noisy, det = _claims_inputs(ksg_low=(0.3, 0.31, 0.29), ksg_high=(1.864, 1.87, 1.86), fixed=(0.6, 0.61, 0.59),
+                                         upper=2.0, binned=(12.0, 12.0, 12.0))
+    v = [r["verdict"] for r in ek.claims(runs, s, noisy, det, n=1000)]
+    assert v == ["not reproduced", "not reproduced", "contradicted", "not reproduced", "partly reproduced"]
+    # too few seeds: inconclusive
+    runs, s, noisy, det = _claims_inputs()
+    few = runs[runs.seed < 2]
+    v = [r["verdict"] for r in ek.claims(few, ek.summarize(few), noisy[noisy.seed < 2], det[det.seed < 2], n=1000)]
+    assert v == ["inconclusive"] * 5
+    # partly: two low-dimensional tasks, one within
+    runs2 = pd.concat([runs, _runs([0.9, 0.91, 0.89], truth=0.6, task="2v2-normal-dense-0.5", dims="2x2")])
+    assert ek.claims(runs2, ek.summarize(runs2), noisy, det, n=1000)[0]["verdict"] == "partly reproduced"
+    # range rule: an effect on one 1x1 task of two
+    same = [_runs([0.5, 0.51, 0.49], truth=0.6, task="wiggly", estimator="binning", setting=st)
+            for st in ("fixed, 30 bins", "run-max, 30 bins")]
+    runs3 = pd.concat([runs] + same, ignore_index=True)
+    row = ek.claims(runs3, ek.summarize(runs3), noisy, det, n=1000)[2]
+    assert row["verdict"] == "partly reproduced" and "on 1 of 2" in row["measured"]
+
+
+def test_glue_functions_on_small_runs():
+    runs = ek.run_benchmark(["1v1-normal-0.75", "mixture-m2"], ns=(300,), seeds=(0, 1, 2), bins=(30,), ks=(3, 10),
+                            kde_variances=(0.1,))
+    s = ek.summarize(runs)
+    g = ek.benchmark_glue(s, 300)
+    assert g["ek_count_ksg_k3"].startswith("KSG, k=3 is within 10% of the truth on ")
+    assert g["ek_n_tasks"] == 2
+    X = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(float)
+    det, noisy = ek.run_layers((0,), bins=(30,), kde_variances=(1e-3,), noise_variances=(1e-2,), n_mc=300,
+                               data=(X, X[:, 0].astype(int)))
+    lg = ek.layer_glue(det, noisy)
+    assert lg["ek_tanh_truth_ixt"] == 8.0 and lg["ek_n_layer_seeds"] == 1
+    fc = ek.failure_checks(n=400)
+    fg = ek.failure_glue(fc, s)
+    assert fg["ek_scale_scaled"] < fg["ek_scale_std"] and fg["ek_dup_twice"] > fg["ek_dup_once"]
+    assert fg["ek_ksg_lo_dims"] == "1x1"
+    assert ek.task_table(["mixture-m2"]).truth.iloc[0] == 0.5
