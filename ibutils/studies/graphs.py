@@ -141,14 +141,15 @@ def snapshot_epochs(epochs: int, n: int = 12) -> list[int]:
     return sorted(set(e.tolist()) | {0, int(epochs)})
 
 
+def _stack(runs: dict, table: str) -> pd.DataFrame:
+    """One table (``"metrics"``, ``"grads"``) of several runs, keyed ``(model, regime)`` -> run, in one frame."""
+    return pd.concat([r[table].assign(model=model, regime=regime) for (model, regime), r in runs.items()],
+                     ignore_index=True)
+
+
 def accuracy_curves(runs: dict) -> pd.DataFrame:
     """Stack the ``metrics`` of several runs, keyed ``(model, split_name)`` -> run, into one frame."""
-    frames = []
-    for (model, split), r in runs.items():
-        m = r["metrics"].copy()
-        m["model"], m["regime"] = model, split
-        frames.append(m)
-    return pd.concat(frames, ignore_index=True)
+    return _stack(runs, "metrics")
 
 
 def final_accuracy(metrics: pd.DataFrame, last: int = 5) -> pd.DataFrame:
@@ -205,12 +206,7 @@ def transition_epoch(grads: pd.DataFrame, by=("seed",), smooth: int = 5) -> pd.D
 
 def snr_table(runs: dict) -> pd.DataFrame:
     """The ``grads`` of several runs (``(model, regime) -> run``) in one frame."""
-    frames = []
-    for (model, regime), r in runs.items():
-        g = r["grads"].copy()
-        g["model"], g["regime"] = model, regime
-        frames.append(g)
-    return pd.concat(frames, ignore_index=True)
+    return _stack(runs, "grads")
 
 
 def run_cora(data: dict, *, n_seeds: int, epochs: int, lr: float = 1e-3, seed: int = 0, regimes=("140/1000", "1000/140"),
