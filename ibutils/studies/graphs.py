@@ -528,12 +528,7 @@ def claims_planes(acc: pd.DataFrame, mi: pd.DataFrame, metrics: pd.DataFrame, he
                      vh, mi.seed.nunique(), epochs, note="within a factor 2 (partly 5); median over seeds"))
     lw = "kde_lower_layerwise"
     dd = drops(mf, lw)
-    effs, texts, ns = [], [], []
-    for l, g in dd.groupby("layer"):
-        mci, n = _ci(g["drop"])
-        effs.append(effect(mci, n=n))
-        ns.append(n)
-        texts.append(f"layer {l}: {_fmt(mci)}")
+    effs, texts, ns = _layer_drop_effects(dd)
     rows.append(_row("Cora FCN, per-layer s2: no compression phase", "no compression (Fig. 5.10)",
                      "drop of I(X;T) (bits): " + "; ".join(texts), verdict_none(effs), min(ns), epochs))
     m = mf[mf.estimator == lw].pivot_table(index=["seed", "epoch"], columns="layer", values="ixt").reset_index()
@@ -546,6 +541,17 @@ def claims_planes(acc: pd.DataFrame, mi: pd.DataFrame, metrics: pd.DataFrame, he
                      f"shrinking of I(X;T_1) - I(X;T_{L}) from the first to the last snapshot: {_fmt(mci)} bits",
                      verdict_all([effect(mci, n=n)]), n, epochs))
     return rows
+
+
+def _layer_drop_effects(dd: pd.DataFrame) -> tuple[list[str], list[str], list[int]]:
+    """Per layer of a :func:`drops` table: the rule book's effect of the mean drop, its text and its seed count."""
+    effs, texts, ns = [], [], []
+    for l, g in dd.groupby("layer"):
+        mci, n = _ci(g["drop"])
+        effs.append(effect(mci, n=n))
+        ns.append(n)
+        texts.append(f"layer {l}: {_fmt(mci)}")
+    return effs, texts, ns
 
 
 def claims_names(acc: pd.DataFrame, mi: pd.DataFrame, *, epochs: int, variances=(0.001, 0.1)) -> list[dict]:
@@ -579,12 +585,7 @@ def claims_names(acc: pd.DataFrame, mi: pd.DataFrame, *, epochs: int, variances=
                      "final layer most informative about X and Y (Fig. 5.6)",
                      "last layer minus the best earlier layer (bits): " + "; ".join(texts), verdict_all(effs), min(ns), epochs))
     dd = drops(mi[mi.key == "rnn"], lo)
-    effs, texts, ns = [], [], []
-    for l, g in dd.groupby("layer"):
-        mci, n = _ci(g["drop"])
-        effs.append(effect(mci, n=n))
-        ns.append(n)
-        texts.append(f"layer {l}: {_fmt(mci)}")
+    effs, texts, ns = _layer_drop_effects(dd)
     rows.append(_row("Names, s2 = 0.1: no compression in the RNN", "no compression (Fig. 5.6)",
                      "drop of I(X;T) (bits): " + "; ".join(texts), verdict_none(effs), min(ns), epochs))
     effs, texts, ns = [], [], []
