@@ -34,4 +34,28 @@ import os
 # notebook outputs and break nbval's comparison; keep it quiet unless asked.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+
+def _xla_cache_dir() -> str | None:
+    """Where TensorFlow keeps the XLA programs it compiled (``IBUTILS_XLA_CACHE``; ``off`` for none).
+
+    Every ``jit_compile=True`` program (the trainer's chunk, the KDE kernels) is compiled afresh in
+    each new process, 10-15 CPU-seconds for the small networks of the book, which is most of a quick
+    page. TensorFlow's persistent compilation cache (the ``--tf_xla_persistent_cache_directory``
+    flag of ``TF_XLA_FLAGS``) stores the compiled executables by a fingerprint of the program, so a
+    page, test or rerun with the same shapes loads them instead; the executable is the same, and so
+    are the numbers. Default: ``$XDG_CACHE_HOME/ibutils/xla`` (``~/.cache/ibutils/xla``).
+    """
+    where = os.environ.get("IBUTILS_XLA_CACHE")
+    if where is not None:
+        return None if where.strip().lower() in ("", "off", "0", "none") else os.path.abspath(os.path.expanduser(where))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ibutils", "xla")
+
+
+_cache = _xla_cache_dir()
+if _cache and "tf_xla_persistent_cache_directory" not in os.environ.get("TF_XLA_FLAGS", ""):
+    # Read by TensorFlow when it first compiles, so setting it before any XLA program runs suffices.
+    os.environ["TF_XLA_FLAGS"] = f"{os.environ.get('TF_XLA_FLAGS', '')} --tf_xla_persistent_cache_directory={_cache}".strip()
+del _cache
+
 __version__ = "0.1.0"

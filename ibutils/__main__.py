@@ -25,6 +25,7 @@ examples:
   python -m ibutils run params/minimal_model.yaml --profile quick -p n_bins=30
   python -m ibutils estimate --profile standard
   python -m ibutils book --profile standard
+  python -m ibutils book --profile paper --executor dask --scheduler tcp://10.0.0.5:8786
   python -m ibutils params minimal_model
   python -m ibutils status --profile paper
   python -m ibutils freeze notebooks/minimal_model.ipynb"""
@@ -50,8 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-downstream", dest="downstream", action="store_false",
                      help="do not re-execute the pages that read these settings' results; only say which are stale")
     run.add_argument("--jobs", type=int, default=None, help="settings run in parallel (default: half the CPU cores)")
-    run.add_argument("--executor", default="processes", choices=("processes", "serial", "dask"),
-                     help="where settings run (default: processes; dask needs the 'distributed' package)")
+    run.add_argument("--executor", default=None, choices=("processes", "serial", "dask"),
+                     help="where settings run (default: processes; dask: a Dask cluster, needs "
+                          "pip install 'ibutils[cluster]'; see book/full_scale.md)")
+    run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="the Dask scheduler to send settings and sweep points to (implies --executor dask; "
+                          "default with --executor dask: a LocalCluster of --jobs worker processes on this machine)")
 
     book = sub.add_parser("book", help="execute every stale setting, then build the HTML book",
                           description="Execute every stale setting at the profile, then build the HTML book "
@@ -59,8 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--profile", default="standard", choices=PROFILES, help=PROFILE_HELP)
     book.add_argument("--force", action="store_true", help="execute every setting, cached or not")
     book.add_argument("--jobs", type=int, default=None, help="settings run in parallel (default: half the CPU cores)")
-    book.add_argument("--executor", default="processes", choices=("processes", "serial", "dask"),
-                      help="where settings run (default: processes; dask needs the 'distributed' package)")
+    book.add_argument("--executor", default=None, choices=("processes", "serial", "dask"),
+                      help="where settings run (default: processes; dask: a Dask cluster, needs "
+                           "pip install 'ibutils[cluster]'; see book/full_scale.md)")
+    book.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                      help="the Dask scheduler to send settings and sweep points to (implies --executor dask; "
+                           "default with --executor dask: a LocalCluster of --jobs worker processes on this machine)")
     book.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors (as CI does)")
 
     st = sub.add_parser("status", help="say which settings are cached or stale (and why) without executing any")
@@ -116,6 +125,14 @@ def _params_table(rel: Path, root: Path) -> list[str]:
     return lines
 
 
+def _executor(args):
+    """The executor ``--executor``/``--scheduler``/``--jobs`` ask for (``--scheduler`` implies dask)."""
+    kind = args.executor or ("dask" if args.scheduler else "processes")
+    if args.scheduler and kind != "dask":
+        raise ParamsError(f"--scheduler {args.scheduler} needs --executor dask (got --executor {kind})")
+    return pipeline.make_executor(kind, args.jobs, args.scheduler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -130,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             if overrides and len(args.params) > 1:
                 raise ParamsError("-p overrides apply to one params file at a time")
             paths = [pipeline.params_relative(p, root) for p in args.params]
-            with pipeline.make_executor(args.executor, args.jobs) as ex:
+            with _executor(args) as ex:
                 reports = pipeline.run_settings(paths, args.profile, force=args.force, root=root, executor=ex,
                                                 overrides=overrides)
                 after = pipeline.downstream(paths, args.profile, root=root)
@@ -146,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_coverage(root)
                 write_budgets(root)
         elif args.command == "book":
-            with pipeline.make_executor(args.executor, args.jobs) as ex:
+            with _executor(args) as ex:
                 index = pipeline.build_book(args.profile, root=root, force=args.force, strict=args.strict,
                                             executor=ex)
             print(f"The book is at {index}")
@@ -183,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "params":
             print("\n".join(_params_table(_setting_path(args.setting, root), root)))
     except ParamsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ImportError as err:  # --executor dask without the 'distributed' package
+        if "distributed" not in str(err):
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (pipeline.Interrupted, pipeline.SettingInterrupted) as err:

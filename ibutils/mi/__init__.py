@@ -3,7 +3,8 @@
 ``binning`` (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018; adaptive, Chelombiev et al.
 2019), ``kde`` (Kolchinsky & Tracey 2017 bounds), ``ksg`` (Kraskov et al. 2004),
 ``edge`` (Noshad et al. 2019), ``weighted_binning`` (Deep Bottleneck, sec. 9.2), ``kde_sparse``
-(the KDE bounds on neighbour pairs), ``kde_bank`` (several KDE bounds from one distance pass),
+(the KDE bounds on neighbour pairs), ``kde_bank`` (several KDE bounds from one distance pass), ``kde_wide`` (blocked float32 distances
+for very wide layers, the concat/mean methods of CNN layers and seed 004's sigma^2 heuristic),
 ``ranged`` (bins on each replica's run maximum, Rasmussen 2020), ``exact`` (distinct raw layer
 vectors, seed 002 section 0.1), ``batching`` (pooled epochs, seed 002 section 0.2.6), the
 plug-in entropy helpers of :mod:`ibutils.mi.entropy`, the estimator protocol of
@@ -29,6 +30,7 @@ from .exact import count_distinct, distinct_rows, exact_mi, exact_row_ids
 from .kde import kde
 from .kde_bank import KDEBank, estimator_name, kde_multi
 from .kde_sparse import kde_sparse
+from .kde_wide import kde_channels, kde_from_dists, kde_wide, pairwise_sq_dists, sigma2_heuristic
 from .ksg import ksg
 from .ranged import RunMaxBinning
 from .specs import EstimatorSpec, make_estimators, parse_specs
@@ -57,6 +59,11 @@ __all__ = [
     "uniform_edges",
     "binned_entropy_rows",
     "kde_sparse",
+    "kde_wide",
+    "kde_channels",
+    "kde_from_dists",
+    "pairwise_sq_dists",
+    "sigma2_heuristic",
     "kde_multi",
     "KDEBank",
     "estimator_name",

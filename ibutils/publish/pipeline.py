@@ -44,7 +44,7 @@ import nbformat
 
 from .. import __version__
 from . import page as _page
-from . import timings
+from . import reading, timings
 from .page import atomic_path, current_umask, save_table  # noqa: F401  (re-exported: notebooks import them from here)
 from .params import PROFILES, ParamsError, _show, resolve  # noqa: F401  (re-exported)
 
@@ -476,9 +476,12 @@ def _write_progress(path: str | None, **info: Any) -> None:
     if not path:
         return
     tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(info, fh)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(info, fh)
+        os.replace(tmp, path)
+    except OSError:  # a worker on another machine: the client's progress folder is not there
+        pass
 
 
 def read_progress(path: str | Path) -> dict[str, Any] | None:
@@ -495,11 +498,14 @@ def _register_engine() -> None:
     global _engine_registered
     if _engine_registered:
         return
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
 
     class ProgressEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, progress_file=None, **kwargs):
+        def execute_managed_notebook(cls, nb_man, kernel_name, progress_file=None, kernel_env=None, **kwargs):
             total = sum(c.cell_type == "code" for c in nb_man.nb.cells)
             state = {"done": 0, "total": total, "start": time.time()}
             _write_progress(progress_file, **state)
@@ -512,7 +518,19 @@ def _register_engine() -> None:
                     _write_progress(progress_file, **state)
 
             nb_man.cell_complete = cell_complete
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            if kernel_env is None:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            # NBClientEngine's body, with the kernel's environment given (not os.environ, which settings
+            # running in threads of one process, e.g. on a Dask worker, would share)
+            log_output = kwargs.pop("log_output", False)
+            start_timeout, execution_timeout = kwargs.pop("start_timeout", 60), kwargs.pop("execution_timeout", None)
+            stdout_file, stderr_file = kwargs.pop("stdout_file", None), kwargs.pop("stderr_file", None)
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
+                                        startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                                        log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            return PapermillNotebookClient(nb_man, **final_kwargs).execute(env=kernel_env)
 
     papermill_engines.register(_ENGINE, ProgressEngine)
     _engine_registered = True
@@ -533,6 +551,42 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, _on_sigint)
 
 
+@dataclass(frozen=True)
+class SettingPlan:
+    """What executing one setting needs, resolved on the client: the params file (relative to ``root``),
+    the profile, the overrides, the notebook, its resolved parameters, the output path and the
+    :class:`CacheKey`; ``cached`` when the stored output is current."""
+
+    rel_params: Path
+    profile: str
+    overrides: dict
+    nb_path: Path
+    parameters: dict
+    out: Path
+    key: CacheKey
+    root: Path
+    expected: float | None
+    cached: bool
+
+    def cached_report(self) -> RunReport:
+        return RunReport(self.rel_params.stem, "cached", 0.0, str(self.out.relative_to(self.root)), self.expected,
+                         self.overrides)
+
+
+def plan_setting(params_path: str | Path, profile: str = "standard", overrides: dict[str, Any] | None = None,
+                 *, root: str | Path = ".") -> SettingPlan:
+    """Resolve a setting and its cache key (reads the repository, writes nothing)."""
+    root = Path(root).resolve()
+    rel_params = params_relative(Path(params_path), root, root)
+    overrides = dict(overrides or {})
+    spec, nb_path, parameters = resolve(root / rel_params, profile, overrides, root / "notebooks")
+    out = output_path(rel_params, root)
+    key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs, out.with_suffix("")))
+    old = read_provenance(out) if out.exists() else None
+    return SettingPlan(rel_params, profile, overrides, nb_path, parameters, out, key, root,
+                       timings.expected(root, profile, rel_params.stem), not stale_reasons(old, key, profile))
+
+
 def run_setting(params_path: str | Path, profile: str = "standard", overrides: dict[str, Any] | None = None,
                 *, force: bool = False, root: str | Path = ".", progress_file: str | None = None) -> RunReport:
     """Execute one setting with papermill (unless its cached output is current).
@@ -550,86 +604,174 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
 
     A successful run without overrides stores its wall time (:mod:`ibutils.publish.timings`).
     On an error (:class:`SettingFailed`) or Ctrl-C (:class:`SettingInterrupted`) the book is left as
-    it was and the partial notebook goes to ``book/executed/.failed/``.
+    it was and the partial notebook goes to ``book/executed/.failed/``. :func:`run_setting_remote`
+    and :func:`commit_shipped` split the same work between a cluster worker and the client.
     """
+    plan = plan_setting(params_path, profile, overrides, root=root)
+    if not force and plan.cached:
+        return plan.cached_report()
+    out = plan.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results_dir = out.with_suffix("")
+    with atomic_path(out) as tmp_nb:
+        tmp_results, seconds = _execute(plan, tmp_nb, out.parent, progress_file,
+                                        keep_failed=lambda tmp: _keep_failed(tmp, out))
+        try:
+            if results_dir.exists():
+                shutil.rmtree(results_dir)
+            os.replace(tmp_results, results_dir)
+        finally:
+            if tmp_results.exists():
+                shutil.rmtree(tmp_results)
+    return _finish(plan, seconds)
+
+
+def _finish(plan: SettingPlan, seconds: float) -> RunReport:
+    if not plan.overrides:
+        timings.record(plan.root, plan.profile, plan.rel_params.stem, seconds)
+    return RunReport(plan.rel_params.stem, "executed", seconds, str(plan.out.relative_to(plan.root)), plan.expected,
+                     plan.overrides)
+
+
+def _execute(plan: SettingPlan, tmp_nb: Path, folder: Path, progress_file: str | None, *, keep_failed,
+             env: dict[str, str] | None = None) -> tuple[Path, float]:
+    """Execute ``plan``'s notebook into ``tmp_nb`` (provenance added) and its tables into a new temporary
+    folder in ``folder``; return that folder and the wall time. On an error or Ctrl-C the folder is removed,
+    ``keep_failed(tmp_nb)`` keeps the partial notebook (it returns where) and :class:`SettingFailed` or
+    :class:`SettingInterrupted` is raised. ``env``: extra environment variables of the kernel (the kernel gets
+    its own environment; ``os.environ`` is not changed)."""
     import papermill as pm
 
-    root = Path(root).resolve()
-    params_path = Path(params_path)
-    rel_params = params_relative(params_path, root, root)
-    overrides = dict(overrides or {})
-    spec, nb_path, parameters = resolve(root / rel_params, profile, overrides, root / "notebooks")
-    out = output_path(rel_params, root)
-    key = compute_key(nb_path, parameters, inputs_hash(root, spec.inputs, out.with_suffix("")))
-    old = read_provenance(out) if out.exists() else None
-    expected = timings.expected(root, profile, rel_params.stem)
-    if not force and not stale_reasons(old, key, profile):
-        return RunReport(rel_params.stem, "cached", 0.0, str(out.relative_to(root)), expected, overrides)
-
     _register_engine()
-    results_dir = out.with_suffix("")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_results = Path(tempfile.mkdtemp(prefix=f".{results_dir.name}.", dir=out.parent))
+    root, rel_params, key = plan.root, plan.rel_params, plan.key
+    tmp_results = Path(tempfile.mkdtemp(prefix=f".{plan.out.stem}.", dir=folder))
     os.chmod(tmp_results, 0o777 & ~current_umask())  # mkdtemp's 0700 -> what mkdir would give
-    env_backup = {k: os.environ.get(k) for k in ("IBUTILS_RESULTS_DIR", "IBUTILS_PROFILE")}
-    os.environ["IBUTILS_RESULTS_DIR"] = str(tmp_results)
-    os.environ["IBUTILS_PROFILE"] = profile
+    # the kernel's environment: where save_table writes, the profile, and (on a Dask worker) the scheduler
+    kernel_env = {**os.environ, **(env or {}), "IBUTILS_RESULTS_DIR": str(tmp_results), "IBUTILS_PROFILE": plan.profile}
     start = time.perf_counter()
     _interrupts.update(armed=True, hit=False)
+    ok = False
     try:
-        with atomic_path(out) as tmp_nb:
-            try:
-                pm.execute_notebook(str(nb_path), str(tmp_nb), parameters=parameters, cwd=str(root),
-                                    kernel_name="python3", progress_bar=False, log_output=False, engine_name=_ENGINE,
-                                    progress_file=progress_file, extra_arguments=list(KERNEL_ARGS))
-            except pm.PapermillExecutionError as err:
-                failed = _keep_failed(tmp_nb, out)
-                raise SettingFailed(f"{rel_params}: cell {err.exec_count} raised {err.ename}: {err.evalue} "
-                                    f"(partial notebook: {failed.relative_to(root)})") from None
-            except KeyboardInterrupt:
-                _interrupts["armed"] = False
-                failed = _keep_failed(tmp_nb, out)
-                progress = read_progress(progress_file) if progress_file else None
-                where = f" after {progress['done']}/{progress['total']} cells" if progress else ""
-                raise SettingInterrupted(f"{rel_params}: interrupted{where} (partial notebook: "
-                                         f"{failed.relative_to(root)})") from None
+        try:
+            pm.execute_notebook(str(plan.nb_path), str(tmp_nb), parameters=plan.parameters, cwd=str(root),
+                                kernel_name="python3", progress_bar=False, log_output=False, engine_name=_ENGINE,
+                                progress_file=progress_file, kernel_env=kernel_env, extra_arguments=list(KERNEL_ARGS))
+        except pm.PapermillExecutionError as err:
+            failed = keep_failed(tmp_nb)
+            raise SettingFailed(f"{rel_params}: cell {err.exec_count} raised {err.ename}: {err.evalue} "
+                                f"(partial notebook: {failed.relative_to(root)})") from None
+        except KeyboardInterrupt:
             _interrupts["armed"] = False
-            seconds = time.perf_counter() - start
-            nb = nbformat.read(tmp_nb, as_version=4)
-            info = {
-                "cache_key": key.key,
-                "key_parts": key.parts,
-                "studies": key.studies,
-                "code_files": key.files,
-                "packages": key.packages,
-                "params_file": str(rel_params),
-                "profile": profile,
-                "overrides": overrides,
-                "command": run_command(str(rel_params), profile, overrides),
-                "parameters": parameters,
-                "seeds": {k: v for k, v in parameters.items() if "seed" in k},
-                "ibutils_version": __version__,
-                "commit": git_commit(root),
-                "wall_time_s": round(seconds, 2),
-            }
-            nb.metadata["ibutils"] = info
-            nb.cells.append(nbformat.v4.new_markdown_cell(_provenance_markdown(info)))
-            nbformat.write(nb, tmp_nb)
+            failed = keep_failed(tmp_nb)
+            progress = read_progress(progress_file) if progress_file else None
+            where = f" after {progress['done']}/{progress['total']} cells" if progress else ""
+            raise SettingInterrupted(f"{rel_params}: interrupted{where} (partial notebook: "
+                                     f"{failed.relative_to(root)})") from None
+        _interrupts["armed"] = False
+        seconds = time.perf_counter() - start
+        nb = nbformat.read(tmp_nb, as_version=4)
+        # Reading mode (issue 20): code folded, set-up cells removed, each output once, the page's own title,
+        # a banner below the paper profile and the page's claims in a box (ibutils.publish.reading).
+        reading.apply(nb, drop_outputs=True, title=reading.params_title(root / rel_params), profile=plan.profile,
+                      parameters=plan.parameters, command=run_command(str(rel_params), plan.profile, plan.overrides),
+                      claims=reading.read_claims(tmp_results / "claims.csv"),
+                      terms=reading.glossary_terms(root / "book" / "glossary.md"))
+        info = {
+            "cache_key": key.key,
+            "key_parts": key.parts,
+            "studies": key.studies,
+            "code_files": key.files,
+            "packages": key.packages,
+            "params_file": str(rel_params),
+            "profile": plan.profile,
+            "overrides": plan.overrides,
+            "command": run_command(str(rel_params), plan.profile, plan.overrides),
+            "parameters": plan.parameters,
+            "seeds": {k: v for k, v in plan.parameters.items() if "seed" in k},
+            "ibutils_version": __version__,
+            "commit": git_commit(root),
+            "wall_time_s": round(seconds, 2),
+        }
+        nb.metadata["ibutils"] = info
+        nb.cells.append(nbformat.v4.new_markdown_cell(_provenance_markdown(info)))
+        nbformat.write(nb, tmp_nb)
+        ok = True
+        return tmp_results, seconds
+    finally:
+        _interrupts["armed"] = False
+        if not ok and tmp_results.exists():
+            shutil.rmtree(tmp_results)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A setting executed on a cluster worker, sent back to the client: the executed notebook and its
+    tables as bytes (``tables``: file name -> content), or ``error`` (the message of the
+    :class:`SettingFailed`, ``interrupted`` for Ctrl-C) with the partial notebook in ``failed``."""
+
+    plan: SettingPlan
+    notebook: bytes = b""
+    tables: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+    interrupted: bool = False
+    failed: bytes = b""
+
+
+def run_setting_remote(plan: SettingPlan, progress_file: str | None = None, env: dict[str, str] | None = None) -> Shipped:
+    """Execute ``plan`` where this runs (a cluster worker) into a private temporary folder and return
+    the results as bytes: the worker writes nothing under ``book/``; :func:`commit_shipped` (on the
+    client) does, atomically. A worker that dies loses this task, never a half-written page. The worker
+    reads the repository at ``plan.root`` (the same path as on the client: a shared or identical checkout).
+    ``env``: extra environment variables of the notebook's kernel (e.g. ``IBUTILS_SCHEDULER``)."""
+    work = Path(tempfile.mkdtemp(prefix=f"ibutils-{plan.out.stem}-"))
+    kept: list[bytes] = []
+
+    def keep(tmp: Path) -> Path:
+        kept.append(tmp.read_bytes() if tmp.exists() else b"")
+        return plan.out.parent / ".failed" / plan.out.name
+
+    try:
+        tmp_nb = work / plan.out.name
+        try:
+            tmp_results, seconds = _execute(plan, tmp_nb, work, progress_file, keep_failed=keep, env=env)
+        except SettingFailed as err:
+            return Shipped(plan, error=str(err), interrupted=isinstance(err, SettingInterrupted),
+                           failed=kept[0] if kept else b"")
+        tables = {f.name: f.read_bytes() for f in sorted(tmp_results.iterdir()) if f.is_file()}
+        return Shipped(plan, tmp_nb.read_bytes(), tables, seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def commit_shipped(shipped: Shipped) -> RunReport:
+    """Write what :func:`run_setting_remote` sent back (on the client, atomically: the tables to a temporary
+    folder renamed into place, the notebook through :func:`atomic_path`); a failure keeps the partial notebook
+    in ``book/executed/.failed/`` and raises :class:`SettingFailed` (:class:`SettingInterrupted`)."""
+    plan = shipped.plan
+    out = plan.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if shipped.error:
+        failed = out.parent / ".failed" / out.name
+        failed.parent.mkdir(exist_ok=True)
+        failed.write_bytes(shipped.failed)
+        raise (SettingInterrupted if shipped.interrupted else SettingFailed)(shipped.error)
+    results_dir = out.with_suffix("")
+    tmp_results = Path(tempfile.mkdtemp(prefix=f".{results_dir.name}.", dir=out.parent))
+    os.chmod(tmp_results, 0o777 & ~current_umask())
+    try:
+        for name, data in shipped.tables.items():
+            (tmp_results / name).write_bytes(data)
+            os.chmod(tmp_results / name, 0o666 & ~current_umask())
+        with atomic_path(out) as tmp_nb:
+            tmp_nb.write_bytes(shipped.notebook)
             if results_dir.exists():
                 shutil.rmtree(results_dir)
             os.replace(tmp_results, results_dir)
     finally:
-        _interrupts["armed"] = False
-        for k, v in env_backup.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         if tmp_results.exists():
             shutil.rmtree(tmp_results)
-    if not overrides:
-        timings.record(root, profile, rel_params.stem, seconds)
-    return RunReport(rel_params.stem, "executed", seconds, str(out.relative_to(root)), expected, overrides)
+    return _finish(plan, shipped.seconds)
 
 
 def _keep_failed(tmp_nb: Path, out: Path) -> Path:
@@ -730,22 +872,26 @@ def status(profile: str = "standard", *, root: str | Path = ".", paths: Iterable
     return [out[p.stem] for p in paths]
 
 
-def make_executor(kind: str = "processes", jobs: int | None = None) -> Executor:
+def make_executor(kind: str = "processes", jobs: int | None = None, scheduler: str | None = None) -> Executor:
     """An executor for settings: ``processes`` (default), ``serial`` or ``dask``.
 
-    Any :class:`concurrent.futures.Executor` works; ``dask`` uses
-    ``distributed.Client().get_executor()`` (install ``distributed`` first). The local process pools
+    Any :class:`concurrent.futures.Executor` works; ``dask`` is
+    :func:`ibutils.publish.cluster.dask_executor`: the Dask scheduler at ``scheduler``
+    (``tcp://HOST:PORT``), else a ``LocalCluster`` of ``jobs`` worker processes with one thread each
+    (needs ``pip install 'ibutils[cluster]'``; an :class:`ImportError` says so). The local process pools
     start their workers with :func:`_worker_init`, so Ctrl-C stops them without tracebacks.
     """
+    if scheduler and kind != "dask":
+        raise ValueError(f"scheduler={scheduler!r} needs the dask executor (got {kind!r})")
     jobs = jobs or max(1, (os.cpu_count() or 2) // 2)
     if kind == "processes":
         return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init)
     if kind == "serial":
         return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_worker_init)
     if kind == "dask":
-        from distributed import Client  # optional dependency
+        from .cluster import dask_executor  # imports distributed (optional dependency)
 
-        return Client(n_workers=jobs, threads_per_worker=1, processes=True).get_executor()
+        return dask_executor(jobs, scheduler)
     raise ValueError(f"unknown executor {kind!r} (valid: processes, serial, dask)")
 
 
@@ -837,13 +983,27 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
     futures: dict[Future, str] = {}
     try:
         for stage in sorted(stages):
-            futures = {executor.submit(run_setting, p, profile, overrides, force=force, root=root,
-                                       progress_file=bar.file(p.stem)): p.stem for p in stages[stage]}
+            if getattr(executor, "remote", False):  # a cluster: workers execute, the client writes the book
+                futures = {}
+                for p in stages[stage]:
+                    plan = plan_setting(p, profile, overrides, root=root)
+                    if plan.cached and not force:
+                        reports.append(plan.cached_report())
+                        bar.done += 1
+                        if progress:
+                            bar.print(reports[-1].line())
+                    else:
+                        futures[executor.submit(run_setting_remote, plan, bar.file(p.stem))] = p.stem
+            else:
+                futures = {executor.submit(run_setting, p, profile, overrides, force=force, root=root,
+                                           progress_file=bar.file(p.stem)): p.stem for p in stages[stage]}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
                     report = fut.result()  # a failure propagates: the others are stopped below
+                    if isinstance(report, Shipped):
+                        report = commit_shipped(report)
                     reports.append(report)
                     bar.done += 1
                     if progress:

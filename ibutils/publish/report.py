@@ -232,6 +232,22 @@ def verdict_value(mci, reported: float, *, n: int, close: float, partly: float, 
     return "partly reproduced" if gap <= partly else "not reproduced"
 
 
+def verdict_values(words) -> str:
+    """Combine per-unit :func:`verdict_value` words into one verdict for "every unit matches its reported number".
+
+    Inconclusive when there is no unit or any unit is inconclusive; reproduced when every unit is;
+    not reproduced when no unit is reproduced or partly reproduced; partly reproduced otherwise.
+    """
+    words = list(words)
+    if not words or "inconclusive" in words:
+        return "inconclusive"
+    if all(w == "reproduced" for w in words):
+        return "reproduced"
+    if any(w in ("reproduced", "partly reproduced") for w in words):
+        return "partly reproduced"
+    return "not reproduced"
+
+
 def verdict(ok: bool, partly: bool = False, *, n: int | None = None) -> str:
     """'reproduced' if ``ok``, else 'partly reproduced' if ``partly``, else 'not reproduced';
     'inconclusive' when ``n`` (seeds) is given and below :data:`MIN_SEEDS`. For claims whose test

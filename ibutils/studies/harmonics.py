@@ -428,11 +428,15 @@ def plot_errors(err: pd.DataFrame):
     """Training and test 0-1 error against epoch, mean over seeds with 95% bands."""
     import matplotlib.pyplot as plt
 
+    from .. import plots
+
     s = summarize(err, ["split", "epoch"], "error")
     fig, ax = plt.subplots(figsize=(5.4, 3.3))
+    drawn = False
     for i, (split_name, g) in enumerate(s.groupby("split")):
         ax.plot(g.epoch, g["mean"], color=f"C{i}", label=split_name)
-        ax.fill_between(g.epoch, g.ci_low, g.ci_high, color=f"C{i}", alpha=0.25, lw=0)
+        drawn |= plots.band(ax, g.epoch, g, f"C{i}", quantity="error")  # clipped to [0, 1], none below 3 seeds
+    plots.no_band_note(ax, drawn)
     ax.set_xscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("0-1 error")

@@ -270,13 +270,16 @@ def accuracy_figure(metrics: pd.DataFrame, title: str | None = None):
     """Train and test accuracy against epoch: mean over seeds with 95% bands."""
     import matplotlib.pyplot as plt
 
+    from .. import plots
     from ..stats import summarize
 
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    drawn = False
     for i, (split, g) in enumerate(metrics.dropna(subset=["accuracy"]).groupby("split")):
         s = summarize(g, "epoch", "accuracy")
         ax.plot(s["epoch"], s["mean"], color=f"C{i}", label={"eval": "test", "train": "train"}.get(split, split))
-        ax.fill_between(s["epoch"], s["ci_low"], s["ci_high"], color=f"C{i}", alpha=0.25, lw=0)
+        drawn |= plots.band(ax, s["epoch"], s, f"C{i}", quantity="accuracy")  # clipped to [0, 1], none below 3 seeds
+    plots.no_band_note(ax, drawn)
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=8)

@@ -6,8 +6,10 @@ bound, batch normalisation, hidden widths, activation, optimizer), each trained 
 snapshot epochs on all 4,096 patterns. :func:`run_sweep` trains the points that share a
 network configuration (widths, activation, optimizer, learning rate, batch norm) as **one
 stacked ensemble** (:func:`ibutils.nets.train_ensemble` with per-replica ``initial_bias``
-and ``max_norm``) and runs the configurations concurrently in threads
-(:class:`concurrent.futures.ThreadPoolExecutor`; the compiled XLA programs release the GIL).
+and ``max_norm``) and runs the configurations concurrently in threads (the compiled XLA programs
+release the GIL). On a Dask cluster (``IBUTILS_SCHEDULER``, or a ``client``) every configuration, or
+with ``tasks="point"`` every point, is a task of its own (:func:`train_task` through
+:func:`ibutils.publish.cluster.map_points`: retried, reported by name, cached by content).
 
 Every replica of a sweep has its own seed: the replicas of configuration ``g`` get the
 consecutive seeds after those of configurations ``0..g-1``, so ``seed`` identifies a run in
@@ -32,7 +34,7 @@ from :func:`runs_table`, :func:`last_layer_table`, :func:`scale_table` and :func
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -50,7 +52,7 @@ DEFAULTS = dict(layers=LAYERS, activation="relu", optimizer="adam", lr=4e-4, ini
                 batch_norm=False)
 _GROUP_KEYS = ("layers", "activation", "optimizer", "lr", "batch_norm")
 
-__all__ = ["LAYERS", "DEFAULTS", "sweep_schedule", "SweepRun", "run_sweep",
+__all__ = ["LAYERS", "DEFAULTS", "sweep_schedule", "SweepRun", "run_sweep", "train_task",
            "compression_by_point", "late_drop", "frozen_runs", "dead_units", "fmt_ci", "describe_scale", "plane_grid",
            "drop_plot",
            # the pages: points, tables, glue values, figures and claims (verdicts by the rule book)
@@ -117,7 +119,8 @@ def _point_settings(p: Mapping[str, Any]) -> dict:
 def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int, seed: int = 0,
               batch_size: int | None = 256, init: str = "width", split: str = "saxe", snapshots: Any = None,
               estimators: Sequence[Mapping[str, Any]] = (), kde_samples: int | None = None,
-              histograms: bool = False, probe_every: int = 10, max_workers: int = 2) -> SweepRun:
+              histograms: bool = False, probe_every: int = 10, max_workers: int = 2, tasks: str = "auto",
+              client: Any = None, cache: str | None = None) -> SweepRun:
     """Train every point of a sweep with ``n_seeds`` seeds and measure MI at the snapshots.
 
     Parameters
@@ -133,58 +136,70 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
         pass per layer and snapshot on the same ``kde_samples`` patterns, drawn once from ``seed``
         (``None``: all patterns).
     histograms : record 30-bin activation histograms at the snapshots.
-    max_workers : configurations trained concurrently.
+    max_workers : configurations trained concurrently (threads; without a cluster).
+    tasks : ``"group"`` (one task per network configuration: its points stacked in one ensemble, the
+        serial computation exactly, also on a cluster), ``"point"`` (one task per point) or ``"auto"``: the
+        environment variable ``IBUTILS_SWEEP_TASKS`` (``group`` or ``point``), else ``"group"``. The tasks
+        run through :func:`ibutils.publish.cluster.map_points`. Replica ``r`` of a stack equals a lone network
+        with its seed only up to float32 rounding: a stack of 24 replicas and one of 2 differ by one ulp
+        in the loss after a few epochs, which training amplifies, so ``"point"`` reproduces the serial
+        tables byte for byte only for small stacks (tested with 4 replicas against 2), and it trains each
+        point as a small ensemble (slower per replica than one stack).
+    client : a :class:`distributed.Client` (default: ``IBUTILS_SCHEDULER`` or the cluster this runs on; none:
+        this process, as before).
+    cache : folder caching finished tasks by content (default: ``IBUTILS_POINT_CACHE``; none: no cache).
     """
-    from ..data import load_harmonics
+    from ..publish.cluster import find_client, map_points
 
     pts = [(_point_settings(p), str(p["point"])) for p in points]
     labels = [lab for _, lab in pts]
     if len(set(labels)) != len(labels):
         raise ValueError("sweep points: duplicate labels")
+    if tasks not in ("auto", "group", "point"):
+        raise ValueError(f"tasks must be 'auto', 'group' or 'point', got {tasks!r}")
     groups: dict = {}
     for s, lab in pts:
         key = tuple(tuple(s[k]) if k == "layers" else s[k] for k in _GROUP_KEYS)
         groups.setdefault(key, []).append((s, lab))
+    from ..data import load_harmonics
+
     data = load_harmonics(split)
     n_probe = len(data.X_train) + len(data.X_test)
+    make_estimators(estimators, n_probe=n_probe, kinds=("binning", "kde"), kde_bank="auto",  # bad specs fail here
+                    kde_samples=kde_samples, seed=seed)
     snaps = sweep_schedule(epochs) if snapshots is None else sorted({int(e) for e in snapshots})
     n_seeds = int(n_seeds)
     starts = np.cumsum([0] + [len(g) * n_seeds for g in groups.values()])[:-1]
-
-    def one(args):
-        (key, members), start = args
-        s0 = members[0][0]
-        ests = make_estimators(estimators, n_probe=n_probe, kinds=("binning", "kde"), kde_bank="auto",
-                               kde_samples=kde_samples, seed=seed)
-        rec = ActivationHistograms(n_bins=30) if histograms else None
-        bias = np.repeat([m[0]["initial_bias"] for m in members], n_seeds).tolist()
-        bound = [m[0]["max_norm"] for m in members for _ in range(n_seeds)]
-        from ..nets import train_ensemble
-
-        res = train_ensemble(
-            data.X_train, data.y_train, data.X_test, data.y_test, layers=s0["layers"], activation=s0["activation"],
-            n_seeds=len(members) * n_seeds, epochs=int(epochs), batch_size=batch_size, lr=s0["lr"],
-            optimizer=s0["optimizer"], seed=int(seed + start), snapshot_epochs=snaps, init=init, initial_bias=bias,
-            max_norm=bound if any(b is not None for b in bound) else None, batch_norm=s0["batch_norm"],
-            mi_data="full", estimators=ests, hooks=[rec] if rec is not None else [], probe_every=probe_every,
-            progress=False, n_shards=1 if max_workers > 1 and len(groups) > 1 else "auto")
-        pmap = pd.DataFrame([dict(seed=int(res.seeds[k * n_seeds + i]), point=lab, seed_index=i,
-                                  **{k2: (str(v) if k2 == "layers" else v) for k2, v in s.items()})
-                             for k, (s, lab) in enumerate(members) for i in range(n_seeds)])
-        g = res.unfiltered["grads"]
-        gmax = g.groupby(["seed", "layer"], sort=True)["grad_mean"].max().rename("grad_max").reset_index()
-        hist = (rec.table().sort_values(["epoch", "layer", "seed"], kind="stable", ignore_index=True)
-                if rec is not None else pd.DataFrame())
-        return res, pmap, gmax, hist
-
-    with quiet():
-        items = list(zip(groups.items(), starts))
-        if max_workers > 1 and len(items) > 1:
-            with ThreadPoolExecutor(min(max_workers, len(items))) as pool:
-                outs = list(pool.map(one, items))
-        else:
-            outs = [one(it) for it in items]
-    pmap = pd.concat([o[1] for o in outs], ignore_index=True)
+    client, own = find_client(client)
+    try:
+        if tasks == "auto":
+            tasks = os.environ.get("IBUTILS_SWEEP_TASKS") or "group"
+            if tasks not in ("group", "point"):
+                raise ValueError(f"IBUTILS_SWEEP_TASKS must be 'group' or 'point', got {tasks!r}")
+        per_point = tasks == "point"
+        common = dict(n_seeds=n_seeds, epochs=int(epochs), batch_size=batch_size, init=init, split=split, snapshots=snaps,
+                      estimators=[dict(e) for e in estimators], kde_samples=kde_samples, sweep_seed=int(seed),
+                      histograms=bool(histograms), probe_every=int(probe_every))
+        jobs, names, owner = [], [], []
+        for g, (members, start) in enumerate(zip(groups.values(), starts)):
+            if per_point:
+                for k, (s, lab) in enumerate(members):
+                    jobs.append(dict(common, members=[[s, lab]], seed=int(seed + start + k * n_seeds), n_shards="auto"))
+                    names.append(lab)
+                    owner.append(g)
+            else:
+                jobs.append(dict(common, members=[[s, lab] for s, lab in members], seed=int(seed + start),
+                                 n_shards=1 if max_workers > 1 and len(groups) > 1 else "auto"))
+                names.append(" + ".join(lab for _, lab in members))
+                owner.append(g)
+        with quiet():
+            results = map_points(train_task, jobs, names=names, client=client, cache=cache,
+                                 threads=max_workers if not per_point else 1)
+    finally:
+        if own:
+            client.close()
+    outs = [_stack_tasks([r for r, o in zip(results, owner) if o == g]) for g in range(len(groups))]
+    pmap = pd.concat([o["pmap"] for o in outs], ignore_index=True)
     lab = pmap.set_index("seed")["point"]
 
     def tag(frames):
@@ -192,16 +207,75 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
         df.insert(0, "point", df["seed"].map(lab).to_numpy())
         return df
 
-    mi = tag([o[0].mi for o in outs])
+    mi = tag([o["mi"] for o in outs])
     order = {p: i for i, p in enumerate(labels)}
     pmap = pmap.sort_values("seed", key=lambda s: s.map(lambda x: (order[lab[x]], x)), ignore_index=True)
-    hists = [o[3] for o in outs if len(o[3])]
+    hists = [o["hist"] for o in outs if len(o["hist"])]
     return SweepRun(
-        mi=mi, metrics=tag([o[0].metrics for o in outs]), activity=tag([o[0].activity for o in outs]),
-        grad_max=tag([o[2] for o in outs]), points=pmap,
-        snapshot_epochs={lab_: [int(e) for e in o[0].snapshot_epochs] for o in outs for lab_ in o[1].point.unique()},
-        dropped_seeds=sorted(s for o in outs for s in o[0].dropped_seeds),
+        mi=mi, metrics=tag([o["metrics"] for o in outs]), activity=tag([o["activity"] for o in outs]),
+        grad_max=tag([o["gmax"] for o in outs]), points=pmap,
+        snapshot_epochs={lab_: list(o["snapshot_epochs"]) for o in outs for lab_ in o["pmap"].point.unique()},
+        dropped_seeds=sorted(s for o in outs for s in o["dropped_seeds"]),
         histograms=tag(hists) if hists else pd.DataFrame())
+
+
+#: How :func:`train_task` tables are ordered (as :func:`ibutils.nets.train_ensemble` orders its own), so the
+#: tasks of one configuration stack into the tables one stacked ensemble gives.
+_TASK_ORDER = dict(mi=["estimator", "seed", "epoch", "layer"], metrics=["seed", "epoch", "split"],
+                   activity=["seed", "epoch", "layer"], gmax=["seed", "layer"], hist=["epoch", "layer", "seed"])
+
+
+def _stack_tasks(parts: Sequence[dict]) -> dict:
+    """The tables of one configuration from its tasks (one task: as it is; several: concatenated, then sorted
+    stably as one ensemble sorts them)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = dict(pmap=pd.concat([p["pmap"] for p in parts], ignore_index=True),
+               snapshot_epochs=parts[0]["snapshot_epochs"], dropped_seeds=[s for p in parts for s in p["dropped_seeds"]])
+    for name, by in _TASK_ORDER.items():
+        frames = [p[name] for p in parts if len(p[name])]
+        out[name] = (pd.concat(frames, ignore_index=True).sort_values(by, kind="stable", ignore_index=True)
+                     if frames else parts[0][name])
+    return out
+
+
+def train_task(task: Mapping[str, Any]) -> dict:
+    """Train one task of :func:`run_sweep`: the points ``task["members"]`` (settings and label, one network
+    configuration) stacked in one ensemble, ``n_seeds`` replicas each, from seed ``task["seed"]``.
+
+    A module-level function of JSON-like settings, so a Dask worker can run it and
+    :func:`ibutils.publish.cluster.map_points` can cache it by content. Returns the tidy tables
+    (``mi``, ``metrics``, ``activity``, ``gmax``, ``pmap``, ``hist``), ``snapshot_epochs`` and ``dropped_seeds``.
+    """
+    from ..data import load_harmonics
+    from ..nets import train_ensemble
+
+    members = [(dict(s), str(lab)) for s, lab in task["members"]]
+    n_seeds = int(task["n_seeds"])
+    data = load_harmonics(task["split"])
+    n_probe = len(data.X_train) + len(data.X_test)
+    s0 = members[0][0]
+    ests = make_estimators(task["estimators"], n_probe=n_probe, kinds=("binning", "kde"), kde_bank="auto",
+                           kde_samples=task["kde_samples"], seed=task["sweep_seed"])
+    rec = ActivationHistograms(n_bins=30) if task["histograms"] else None
+    bias = np.repeat([m[0]["initial_bias"] for m in members], n_seeds).tolist()
+    bound = [m[0]["max_norm"] for m in members for _ in range(n_seeds)]
+    res = train_ensemble(
+        data.X_train, data.y_train, data.X_test, data.y_test, layers=s0["layers"], activation=s0["activation"],
+        n_seeds=len(members) * n_seeds, epochs=int(task["epochs"]), batch_size=task["batch_size"], lr=s0["lr"],
+        optimizer=s0["optimizer"], seed=int(task["seed"]), snapshot_epochs=task["snapshots"], init=task["init"],
+        initial_bias=bias, max_norm=bound if any(b is not None for b in bound) else None, batch_norm=s0["batch_norm"],
+        mi_data="full", estimators=ests, hooks=[rec] if rec is not None else [], probe_every=task["probe_every"],
+        progress=False, n_shards=task["n_shards"])
+    pmap = pd.DataFrame([dict(seed=int(res.seeds[k * n_seeds + i]), point=lab, seed_index=i,
+                              **{k2: (str(v) if k2 == "layers" else v) for k2, v in s.items()})
+                         for k, (s, lab) in enumerate(members) for i in range(n_seeds)])
+    g = res.unfiltered["grads"]
+    gmax = g.groupby(["seed", "layer"], sort=True)["grad_mean"].max().rename("grad_max").reset_index()
+    hist = (rec.table().sort_values(["epoch", "layer", "seed"], kind="stable", ignore_index=True)
+            if rec is not None else pd.DataFrame())
+    return dict(mi=res.mi, metrics=res.metrics, activity=res.activity, gmax=gmax, pmap=pmap, hist=hist,
+                snapshot_epochs=[int(e) for e in res.snapshot_epochs], dropped_seeds=[int(s) for s in res.dropped_seeds])
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -1320,11 +1394,13 @@ def curves_figure(mi: pd.DataFrame, *, points: Sequence[str], layer: int, estima
     """I(X;T) of ``layer`` against epoch, mean over seeds with 95% bands, one line per point."""
     import matplotlib.pyplot as plt
 
+    from .. import plots as _plots
+
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for i, p in enumerate(points):
         s = summarize(mi[(mi.point == p) & (mi.layer == layer) & (mi.estimator == estimator)], "epoch", "ixt")
         ax.plot(s.epoch, s["mean"], color=f"C{i}", label=p)
-        ax.fill_between(s.epoch, s.ci_low, s.ci_high, color=f"C{i}", alpha=0.2, lw=0)
+        _plots.band(ax, s.epoch, s, f"C{i}", quantity="ixt", alpha=0.2)  # clipped at 0 bits, none below 3 seeds
     if mark is not None:
         ax.axvline(int(mark), color="k", ls=":", lw=0.8)
     ax.set_xlabel("epoch")

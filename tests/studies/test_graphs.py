@@ -107,7 +107,7 @@ def test_claims_planes_verdicts():
     m = m.assign(loss=np.where(m.split == "eval", np.abs(m.epoch - 10) * 0.01 + 0.5, m.loss))
     acc = gs.final_accuracy(m)
     mi = _mi(0.0, 1.0)
-    heur = {1: 0.0012, 2: 0.003, 3: 0.04}
+    heur = {1: np.array([0.0011, 0.0012, 0.0013]), 2: np.array([0.0029, 0.003, 0.0031]), 3: np.array([0.039, 0.04, 0.041])}
     rows = gs.claims_planes(acc, mi, m, heur, epochs=20)
     v = {i: r["verdict"] for i, r in enumerate(rows)}
     assert v[0] == "reproduced"  # FCN overfits more (gap 0.4 vs 0.1)
@@ -117,6 +117,12 @@ def test_claims_planes_verdicts():
     assert v[4] == "contradicted"  # the FCN's layers fall by 1 bit each here: the opposite effect is significant
     assert v[6] == "partly reproduced"  # 0.04 vs 0.01 is a factor 4
     assert len(rows) == 9
+    # the heuristic's verdict follows the rule book: a close match in every layer, and too few seeds
+    close = {1: np.array([0.0009, 0.001, 0.0011]), 2: np.array([0.0028, 0.003, 0.0032]), 3: np.array([0.009, 0.01, 0.011])}
+    assert gs.claims_planes(acc, mi, m, close, epochs=20)[6]["verdict"] == "reproduced"
+    assert gs.claims_planes(acc, mi, m, {k: v[:2] for k, v in close.items()}, epochs=20)[6]["verdict"] == "inconclusive"
+    far = {k: 100 * v for k, v in close.items()}
+    assert gs.claims_planes(acc, mi, m, far, epochs=20)[6]["verdict"] == "not reproduced"
     mi2 = _mi(1.0, 1.0)
     assert gs.claims_planes(acc, mi2, m, heur, epochs=20)[1]["verdict"] == "contradicted"
 
@@ -175,5 +181,7 @@ def test_heuristic_variances_and_subset():
     T = np.random.default_rng(0).standard_normal((2, 50, 4))
     h = gs.heuristic_variances([T, 10 * T])
     assert h[2] == pytest.approx(10 * h[1])
+    per = gs.heuristic_variances([T, 10 * T], per_replica=True)
+    assert per[1].shape == (2,) and h[1] == pytest.approx(float(np.median(per[1])))
     idx = gs.stratified_subset(np.repeat([0, 1], 50), 20, seed=0)
     assert len(idx) == 20 and np.bincount(np.repeat([0, 1], 50)[idx]).tolist() == [10, 10]
