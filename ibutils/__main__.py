@@ -33,6 +33,16 @@ examples:
 PROFILE_HELP = "the profile: quick (CI, minutes), standard (a laptop) or paper (the studies' scale); default: standard"
 
 
+def _add_executor_args(parser: argparse.ArgumentParser) -> None:
+    """``--executor`` and ``--scheduler``, the same on ``run`` and ``book``."""
+    parser.add_argument("--executor", default=None, choices=("processes", "serial", "dask"),
+                        help="where settings run (default: processes; dask: a Dask cluster, needs "
+                             "pip install 'ibutils[cluster]'; see book/full_scale.md)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="the Dask scheduler to send settings and sweep points to (implies --executor dask; "
+                             "default with --executor dask: a LocalCluster of --jobs worker processes on this machine)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ibutils", description=DESCRIPTION, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,12 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-downstream", dest="downstream", action="store_false",
                      help="do not re-execute the pages that read these settings' results; only say which are stale")
     run.add_argument("--jobs", type=int, default=None, help="settings run in parallel (default: half the CPU cores)")
-    run.add_argument("--executor", default=None, choices=("processes", "serial", "dask"),
-                     help="where settings run (default: processes; dask: a Dask cluster, needs "
-                          "pip install 'ibutils[cluster]'; see book/full_scale.md)")
-    run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                     help="the Dask scheduler to send settings and sweep points to (implies --executor dask; "
-                          "default with --executor dask: a LocalCluster of --jobs worker processes on this machine)")
+    _add_executor_args(run)
 
     book = sub.add_parser("book", help="execute every stale setting, then build the HTML book",
                           description="Execute every stale setting at the profile, then build the HTML book "
@@ -64,12 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--profile", default="standard", choices=PROFILES, help=PROFILE_HELP)
     book.add_argument("--force", action="store_true", help="execute every setting, cached or not")
     book.add_argument("--jobs", type=int, default=None, help="settings run in parallel (default: half the CPU cores)")
-    book.add_argument("--executor", default=None, choices=("processes", "serial", "dask"),
-                      help="where settings run (default: processes; dask: a Dask cluster, needs "
-                           "pip install 'ibutils[cluster]'; see book/full_scale.md)")
-    book.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                      help="the Dask scheduler to send settings and sweep points to (implies --executor dask; "
-                           "default with --executor dask: a LocalCluster of --jobs worker processes on this machine)")
+    _add_executor_args(book)
     book.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors (as CI does)")
 
     st = sub.add_parser("status", help="say which settings are cached or stale (and why) without executing any")

@@ -34,7 +34,7 @@ from typing import Sequence
 import numpy as np
 
 from .entropy import MIPair, check_labels
-from .kde import BOUNDS
+from .kde import BOUNDS, calibrate_variance
 
 _LN2 = np.log(2.0)
 #: float32 entries per temporary block (row block x feature block, and row block x N): 16 M (64 MB)
@@ -249,31 +249,12 @@ def calibrate_sigma2(D, y, *, target: float, tol: float, bound: str = "upper", q
     so the calibration is the largest variance that still reproduces ``H(Y)``: a bisection on
     ``log s^2``, every step one kernel pass over the same distance matrix ``D``
     (:func:`pairwise_sq_dists`). Returns NaN if even ``lo`` misses and ``hi`` if ``hi`` still matches.
-    (The same rule as ``ibutils.studies.mnist.calibrate_noise_variance``, on a precomputed ``D``.)
+    (The rule is :func:`ibutils.mi.kde.calibrate_variance`, here on a precomputed ``D``.)
     """
-    if quantity not in ("ixt", "ity"):
-        raise ValueError(f"quantity must be 'ixt' or 'ity', got {quantity!r}")
-    if not (0 < float(lo) < float(hi)):
-        raise ValueError(f"need 0 < lo < hi, got lo={lo!r}, hi={hi!r}")
     D = _check_dists(D)
     _check_bounds([bound])
-
-    def ok(v):
-        r = kde_from_dists(D, y, noise_variances=[v], bounds=[bound])[(v, bound)]
-        return abs(getattr(r, quantity) - float(target)) <= float(tol)
-
-    if not ok(float(lo)):
-        return float("nan")
-    if ok(float(hi)):
-        return float(hi)
-    a, b = np.log(float(lo)), np.log(float(hi))
-    for _ in range(int(iters)):  # bisection steps
-        m = 0.5 * (a + b)
-        if ok(float(np.exp(m))):
-            a = m
-        else:
-            b = m
-    return float(np.exp(a))
+    return calibrate_variance(lambda v: kde_from_dists(D, y, noise_variances=[v], bounds=[bound])[(v, bound)],
+                              target=target, tol=tol, quantity=quantity, lo=lo, hi=hi, iters=iters)
 
 
 def pairwise_distance_sample(T, *, max_rows: int | None = None, seed: int = 0) -> np.ndarray:

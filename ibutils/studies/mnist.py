@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..mi.kde import calibrate_variance
 from ..mi.kde_bank import estimator_name, kde_multi  # the pages call them as me.estimator_name, me.kde_multi
 from ..mi.specs import make_estimators as _make_estimators
 from ..quiet import quiet
@@ -215,34 +216,14 @@ def label_entropy(y) -> float:
 def calibrate_noise_variance(T, y, *, target: float, tol: float, bound: str = "upper", quantity: str = "ity",
                              lo: float = 1e-5, hi: float = 10.0, iters: int = 40) -> float:
     """The largest ``s^2`` in ``[lo, hi]`` at which the KDE ``quantity`` of ``T`` is within ``tol``
-    bits of ``target`` (bisection on log s^2; the estimates fall as ``s^2`` grows).
+    bits of ``target``: :func:`ibutils.mi.kde.calibrate_variance` with the float64 NumPy KDE of ``T``.
 
     The CNN/SG study tuned ``s^2`` "so the KDE values matched the analytical entropy of the MNIST
-    labels (log2 10) within the uncertainty of the KDE"; with ``T`` the one-hot labels or a
-    trained softmax layer, the KDE ``I(T;Y)`` tends to ``H(Y)`` as ``s^2 -> 0`` and falls as
-    ``s^2`` grows, so the calibration is the largest variance that still reproduces ``H(Y)``.
-    Returns NaN if even ``lo`` misses (the layer never reproduces ``target``) and ``hi`` if
-    ``hi`` still matches.
+    labels (log2 10) within the uncertainty of the KDE". Returns NaN if even ``lo`` misses (the
+    layer never reproduces ``target``) and ``hi`` if ``hi`` still matches.
     """
-    if quantity not in ("ixt", "ity"):
-        raise ValueError(f"quantity must be 'ixt' or 'ity', got {quantity!r}")
-
-    def ok(v):
-        r = kde_multi(T, y, noise_variances=[v], bounds=[bound], backend="numpy")[(v, bound)]
-        return abs(getattr(r, quantity) - target) <= tol
-
-    if not ok(lo):
-        return float("nan")
-    if ok(hi):
-        return float(hi)
-    a, b = np.log(lo), np.log(hi)
-    for _ in range(iters):
-        m = 0.5 * (a + b)
-        if ok(float(np.exp(m))):
-            a = m
-        else:
-            b = m
-    return float(np.exp(a))
+    return calibrate_variance(lambda v: kde_multi(T, y, noise_variances=[v], bounds=[bound], backend="numpy")[(v, bound)],
+                              target=target, tol=tol, quantity=quantity, lo=lo, hi=hi, iters=iters)
 
 
 # ------------------------------------------------------------------------ figures
