@@ -263,7 +263,12 @@ def heuristic_variances(activations: Sequence[np.ndarray], q: float = 90.0, divi
     the last epoch, divided by ``divisor``. Returns ``{layer: s^2}``, the median over replicas, or with
     ``per_replica`` ``{layer: array of one s^2 per replica}`` (what a verdict needs for its interval)."""
     per = {l: distance_percentiles(T, q) / divisor for l, T in enumerate(activations, start=1)}
-    return per if per_replica else {l: float(np.median(v)) for l, v in per.items()}
+    return per if per_replica else median_variances(per)
+
+
+def median_variances(per_replica: dict) -> dict:
+    """``{layer: median over replicas}`` of :func:`heuristic_variances` with ``per_replica=True``."""
+    return {l: float(np.median(v)) for l, v in per_replica.items()}
 
 
 def distance_histograms(activations: Sequence[np.ndarray], bins: int = 60) -> pd.DataFrame:

@@ -183,5 +183,6 @@ def test_heuristic_variances_and_subset():
     assert h[2] == pytest.approx(10 * h[1])
     per = gs.heuristic_variances([T, 10 * T], per_replica=True)
     assert per[1].shape == (2,) and h[1] == pytest.approx(float(np.median(per[1])))
+    assert gs.median_variances(per) == h
     idx = gs.stratified_subset(np.repeat([0, 1], 50), 20, seed=0)
     assert len(idx) == 20 and np.bincount(np.repeat([0, 1], 50)[idx]).tolist() == [10, 10]
