@@ -6,18 +6,18 @@ Both runs execute the chapter "What else moves the plane" (``params/plane_*.yaml
 overview page) at the profile, forced, in two fresh copies of the book's ``notebooks/`` and ``params/``
 (nothing under this repository's ``book/executed/`` is touched):
 
-1. **serial** (the baseline): ``--executor serial``, one page at a time, each sweep's network
-   configurations trained in the page's kernel as today (stacked ensembles, two threads).
+1. **serial** (the baseline): ``--executor serial``, one page at a time, each sweep's points trained in
+   the page's kernel (one stacked ensemble of its seeds per point, two points at a time in threads).
 2. **LocalCluster**: ``--executor dask`` with ``--jobs`` worker processes of one thread each
-   (:func:`ibutils.publish.cluster.local_cluster`); pages are tasks, and every sweep point is a task
-   of its own (``IBUTILS_SWEEP_TASKS=point``: :func:`ibutils.studies.plane.run_sweep` with ``tasks="point"``).
+   (:func:`ibutils.publish.cluster.local_cluster`); pages are tasks, and every sweep point is a Dask task
+   of its own (:func:`ibutils.studies.plane.run_sweep` finds the cluster through ``IBUTILS_SCHEDULER``,
+   which the executor sets for the pages' kernels).
 
 Printed: wall seconds, CPU seconds (this process and every process it started, kernels and workers
 included: ``RUSAGE_CHILDREN`` after they ended), the 1-minute load average before and after each run (the
 machine may be shared: a load above the core count means the wall times are stretched), the speed-up
-(serial wall / cluster wall) and which tables differ between the two runs (per-point tasks train each
-point as a stack of its own seeds, which differs from the serial run's larger stacks by float32 rounding,
-amplified by training; the overview's wall-time table differs anyway). ``--write`` puts the
+(serial wall / cluster wall) and which tables differ between the two runs (both do the same float32
+arithmetic, one stack per point, so only tables of measured times may differ). ``--write`` puts the
 table into a Markdown file that ``book/full_scale.md`` includes.
 """
 from __future__ import annotations
@@ -55,8 +55,6 @@ def run(kind: str, profile: str, jobs: int, workdir: Path, settings: list[str]) 
     root.mkdir()
     paths = _copy_book(root, settings)
     load0, cpu0, t0 = os.getloadavg()[0], _cpu(), time.perf_counter()
-    if kind == "cluster":
-        os.environ["IBUTILS_SWEEP_TASKS"] = "point"  # forwarded to the workers and the pages' kernels
     executor = cluster.dask_executor(jobs) if kind == "cluster" else pipeline.make_executor("serial")
     try:
         reports = pipeline.run_settings(paths, profile, root=root, executor=executor, force=True, progress=False)

@@ -42,6 +42,10 @@ from .page import atomic_path
 SCHEDULER_ENV = "IBUTILS_SCHEDULER"
 #: The folder :func:`map_points` caches finished points in (none: no point cache).
 CACHE_ENV = "IBUTILS_POINT_CACHE"
+#: Dask resources every point task asks for, e.g. ``GPU=1`` (comma-separated ``NAME=amount``): such a task
+#: runs only on a worker started with ``--resources GPU=1`` (one GPU each), one at a time per GPU. Page tasks
+#: ask for none (a page waiting for its points would hold the GPU its points need).
+RESOURCES_ENV = "IBUTILS_POINT_RESOURCES"
 #: Retries of a failed point task (Dask's ``retries``); a worker that dies does not count (Dask
 #: reschedules its tasks, up to ``distributed.scheduler.allowed-failures`` times).
 RETRIES = 2
@@ -187,9 +191,28 @@ def find_client(client=None):
     return None, False
 
 
+def parse_resources(text: str | None, name: str = RESOURCES_ENV) -> dict[str, float]:
+    """``"GPU=1,MEMORY=4e9"`` -> ``{"GPU": 1.0, "MEMORY": 4e9}`` (Dask's worker ``--resources`` syntax);
+    empty or ``None`` -> ``{}``. A malformed entry raises :class:`ValueError` naming ``name``."""
+    out: dict[str, float] = {}
+    for part in (text or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        try:
+            amount = float(value)
+        except ValueError:
+            amount = float("nan")
+        if not sep or not key or not amount > 0:
+            raise ValueError(f"{name}: {part!r} is not NAME=amount with a positive amount (e.g. GPU=1)")
+        out[key] = amount
+    return out
+
+
 def map_points(fn: Callable[[Any], Any], points: Sequence[Any], *, names: Sequence[str] | None = None, client=None,
                cache: str | Path | None = None, retries: int = RETRIES, threads: int = 1,
-               version: str | None = None, timeout: float | None = None) -> list:
+               version: str | None = None, timeout: float | None = None,
+               resources: Mapping[str, float] | None = None) -> list:
     """``[fn(p) for p in points]``, one task per point, on a Dask cluster when there is one.
 
     Parameters
@@ -213,6 +236,9 @@ def map_points(fn: Callable[[Any], Any], points: Sequence[Any], *, names: Sequen
         The code version in the key (default :func:`code_version` of ``fn``).
     timeout : float, optional
         Seconds to wait for the cluster's points (``None``: no limit).
+    resources : mapping, optional
+        Dask resources each point task asks for on a cluster (default: ``IBUTILS_POINT_RESOURCES``, e.g.
+        ``GPU=1``; none: any worker). Ignored without a cluster.
 
     Returns
     -------
@@ -251,13 +277,14 @@ def map_points(fn: Callable[[Any], Any], points: Sequence[Any], *, names: Sequen
             with atomic_path(folder / f"{keys[i]}.pkl") as tmp:
                 tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
+    resources = dict(resources) if resources is not None else parse_resources(os.environ.get(RESOURCES_ENV))
     client, own = find_client(client) if todo else (None, False)
     try:
         if client is not None:
             from distributed import as_completed
 
-            futures = {client.submit(fn, points[i], retries=retries, pure=False, key=f"point-{names[i]}-{os.urandom(4).hex()}"): i
-                       for i in todo}
+            futures = {client.submit(fn, points[i], retries=retries, pure=False, resources=resources or None,
+                                     key=f"point-{names[i]}-{os.urandom(4).hex()}"): i for i in todo}
             for fut in as_completed(list(futures), loop=client.loop, timeout=timeout):
                 i = futures[fut]
                 try:

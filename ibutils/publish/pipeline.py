@@ -616,14 +616,20 @@ def run_setting(params_path: str | Path, profile: str = "standard", overrides: d
     with atomic_path(out) as tmp_nb:
         tmp_results, seconds = _execute(plan, tmp_nb, out.parent, progress_file,
                                         keep_failed=lambda tmp: _keep_failed(tmp, out))
-        try:
-            if results_dir.exists():
-                shutil.rmtree(results_dir)
-            os.replace(tmp_results, results_dir)
-        finally:
-            if tmp_results.exists():
-                shutil.rmtree(tmp_results)
+        _swap_in(tmp_results, results_dir)
     return _finish(plan, seconds)
+
+
+def _swap_in(tmp_results: Path, results_dir: Path) -> None:
+    """Put a page's finished tables folder in place of its old one, inside the notebook's
+    :func:`atomic_path` (whose rename follows); the temporary folder is removed whatever happens."""
+    try:
+        if results_dir.exists():
+            shutil.rmtree(results_dir)
+        os.replace(tmp_results, results_dir)
+    finally:
+        if tmp_results.exists():
+            shutil.rmtree(tmp_results)
 
 
 def _finish(plan: SettingPlan, seconds: float) -> RunReport:
@@ -765,9 +771,7 @@ def commit_shipped(shipped: Shipped) -> RunReport:
             os.chmod(tmp_results / name, 0o666 & ~current_umask())
         with atomic_path(out) as tmp_nb:
             tmp_nb.write_bytes(shipped.notebook)
-            if results_dir.exists():
-                shutil.rmtree(results_dir)
-            os.replace(tmp_results, results_dir)
+            _swap_in(tmp_results, results_dir)
     finally:
         if tmp_results.exists():
             shutil.rmtree(tmp_results)

@@ -3,19 +3,23 @@
 One sweep is a list of *points* (a label and the settings that differ: initial bias, max-norm
 bound, batch normalisation, hidden widths, activation, optimizer), each trained with
 ``n_seeds`` seeds on Shwartz-Ziv & Tishby's harmonics data, its layers' MI measured at
-snapshot epochs on all 4,096 patterns. :func:`run_sweep` trains the points that share a
-network configuration (widths, activation, optimizer, learning rate, batch norm) as **one
-stacked ensemble** (:func:`ibutils.nets.train_ensemble` with per-replica ``initial_bias``
-and ``max_norm``) and runs the configurations concurrently in threads (the compiled XLA programs
-release the GIL). On a Dask cluster (``IBUTILS_SCHEDULER``, or a ``client``) every configuration, or
-with ``tasks="point"`` every point, is a task of its own (:func:`train_task` through
-:func:`ibutils.publish.cluster.map_points`: retried, reported by name, cached by content).
+snapshot epochs on all 4,096 patterns. :func:`run_sweep` trains each point as **one stacked
+ensemble of its own seeds** (:func:`ibutils.nets.train_ensemble`; a point with more than
+:data:`SEEDS_PER_TASK` seeds as several such "seed shards"), one *task* per point or shard
+(:func:`train_task` through :func:`ibutils.publish.cluster.map_points`): in this process the tasks
+run concurrently in threads (the compiled XLA programs release the GIL); on a Dask cluster
+(``IBUTILS_SCHEDULER``, or a ``client``) each point is a Dask task, retried, reported by name and
+cached by content. The serial run and the cluster run therefore do the same float32 arithmetic and
+give the same tables byte for byte. (Stacking all points of a network configuration in one larger
+ensemble, as earlier versions did, is not exactly the same arithmetic: XLA's CPU kernels for a stack
+of 24 ReLU replicas and for one of 2 round differently in float32, by an ulp that training amplifies;
+it saved about 4% of CPU time at 10 seeds x 300 epochs, measured in one process.)
 
-Every replica of a sweep has its own seed: the replicas of configuration ``g`` get the
-consecutive seeds after those of configurations ``0..g-1``, so ``seed`` identifies a run in
-every table, and replica ``r`` of a stacked ensemble equals a network trained alone with that
-seed and its point's settings. Points are therefore compared as independent samples (95%
-t-intervals per point, :mod:`ibutils.stats`).
+Every replica of a sweep has its own seed: point ``i`` (in the order given) gets the ``n_seeds``
+consecutive seeds ``seed + i * n_seeds, ...``, so ``seed`` identifies a run in every table, and
+replica ``r`` of a point's ensemble equals a network trained alone with that seed and the point's
+settings. Points are therefore compared as independent samples (95% t-intervals per point,
+:mod:`ibutils.stats`).
 
 Also here: estimator specs (:func:`ibutils.mi.specs.make_estimators`: fixed-width binning, KDE
 bounds on a fixed subset of the patterns sharing one distance pass per layer and snapshot, see
@@ -34,7 +38,6 @@ from :func:`runs_table`, :func:`last_layer_table`, :func:`scale_table` and :func
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -50,7 +53,10 @@ from ._protocols import LAYERS  # Shwartz-Ziv & Tishby's hidden widths
 #: The settings a point may set, with the sweep defaults (the Deep Bottleneck harmonics setting).
 DEFAULTS = dict(layers=LAYERS, activation="relu", optimizer="adam", lr=4e-4, initial_bias=0.0, max_norm=None,
                 batch_norm=False)
-_GROUP_KEYS = ("layers", "activation", "optimizer", "lr", "batch_norm")
+
+#: Seeds per task of :func:`run_sweep` (see ``seeds_per_task``): the standard and paper plane sweeps use 10 or
+#: 20 seeds, so a 20-seed point is two tasks.
+SEEDS_PER_TASK = 10
 
 __all__ = ["LAYERS", "DEFAULTS", "sweep_schedule", "SweepRun", "run_sweep", "train_task",
            "compression_by_point", "late_drop", "frozen_runs", "dead_units", "fmt_ci", "describe_scale", "plane_grid",
@@ -119,8 +125,8 @@ def _point_settings(p: Mapping[str, Any]) -> dict:
 def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int, seed: int = 0,
               batch_size: int | None = 256, init: str = "width", split: str = "saxe", snapshots: Any = None,
               estimators: Sequence[Mapping[str, Any]] = (), kde_samples: int | None = None,
-              histograms: bool = False, probe_every: int = 10, max_workers: int = 2, tasks: str = "auto",
-              client: Any = None, cache: str | None = None) -> SweepRun:
+              histograms: bool = False, probe_every: int = 10, max_workers: int = 2,
+              seeds_per_task: int = SEEDS_PER_TASK, client: Any = None, cache: str | None = None) -> SweepRun:
     """Train every point of a sweep with ``n_seeds`` seeds and measure MI at the snapshots.
 
     Parameters
@@ -136,15 +142,10 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
         pass per layer and snapshot on the same ``kde_samples`` patterns, drawn once from ``seed``
         (``None``: all patterns).
     histograms : record 30-bin activation histograms at the snapshots.
-    max_workers : configurations trained concurrently (threads; without a cluster).
-    tasks : ``"group"`` (one task per network configuration: its points stacked in one ensemble, the
-        serial computation exactly, also on a cluster), ``"point"`` (one task per point) or ``"auto"``: the
-        environment variable ``IBUTILS_SWEEP_TASKS`` (``group`` or ``point``), else ``"group"``. The tasks
-        run through :func:`ibutils.publish.cluster.map_points`. Replica ``r`` of a stack equals a lone network
-        with its seed only up to float32 rounding: a stack of 24 replicas and one of 2 differ by one ulp
-        in the loss after a few epochs, which training amplifies, so ``"point"`` reproduces the serial
-        tables byte for byte only for small stacks (tested with 4 replicas against 2), and it trains each
-        point as a small ensemble (slower per replica than one stack).
+    max_workers : tasks trained concurrently (threads; without a cluster).
+    seeds_per_task : a point with more seeds than this is split into tasks ("seed shards") of at most this
+        many consecutive seeds, each a stack of its own; the same split serially and on a cluster, so the
+        numbers do not depend on where the tasks run (they do depend on this value: it sets the stacks).
     client : a :class:`distributed.Client` (default: ``IBUTILS_SCHEDULER`` or the cluster this runs on; none:
         this process, as before).
     cache : folder caching finished tasks by content (default: ``IBUTILS_POINT_CACHE``; none: no cache).
@@ -155,12 +156,6 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
     labels = [lab for _, lab in pts]
     if len(set(labels)) != len(labels):
         raise ValueError("sweep points: duplicate labels")
-    if tasks not in ("auto", "group", "point"):
-        raise ValueError(f"tasks must be 'auto', 'group' or 'point', got {tasks!r}")
-    groups: dict = {}
-    for s, lab in pts:
-        key = tuple(tuple(s[k]) if k == "layers" else s[k] for k in _GROUP_KEYS)
-        groups.setdefault(key, []).append((s, lab))
     from ..data import load_harmonics
 
     data = load_harmonics(split)
@@ -169,37 +164,30 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
                     kde_samples=kde_samples, seed=seed)
     snaps = sweep_schedule(epochs) if snapshots is None else sorted({int(e) for e in snapshots})
     n_seeds = int(n_seeds)
-    starts = np.cumsum([0] + [len(g) * n_seeds for g in groups.values()])[:-1]
+    common = dict(n_seeds=n_seeds, epochs=int(epochs), batch_size=batch_size, init=init, split=split, snapshots=snaps,
+                  estimators=[dict(e) for e in estimators], kde_samples=kde_samples, sweep_seed=int(seed),
+                  histograms=bool(histograms), probe_every=int(probe_every))
+    per_task = int(seeds_per_task)
+    if per_task < 1:
+        raise ValueError(f"seeds_per_task must be >= 1, got {seeds_per_task!r}")
+    # One task per point and shard of at most `per_task` of its seeds, stacked in one ensemble: the same tasks
+    # serially and on a cluster (a task's arithmetic must not depend on where it runs).
+    jobs, names, owner = [], [], []
+    for i, (s, lab) in enumerate(pts):
+        for first in range(0, n_seeds, per_task):
+            jobs.append(dict(common, settings=s, point=lab, n_seeds=min(per_task, n_seeds - first), first_seed=first,
+                             seed=int(seed + i * n_seeds + first)))
+            names.append(lab if n_seeds <= per_task else f"{lab} seeds {first}-{min(first + per_task, n_seeds) - 1}")
+            owner.append(i)
     client, own = find_client(client)
     try:
-        if tasks == "auto":
-            tasks = os.environ.get("IBUTILS_SWEEP_TASKS") or "group"
-            if tasks not in ("group", "point"):
-                raise ValueError(f"IBUTILS_SWEEP_TASKS must be 'group' or 'point', got {tasks!r}")
-        per_point = tasks == "point"
-        common = dict(n_seeds=n_seeds, epochs=int(epochs), batch_size=batch_size, init=init, split=split, snapshots=snaps,
-                      estimators=[dict(e) for e in estimators], kde_samples=kde_samples, sweep_seed=int(seed),
-                      histograms=bool(histograms), probe_every=int(probe_every))
-        jobs, names, owner = [], [], []
-        for g, (members, start) in enumerate(zip(groups.values(), starts)):
-            if per_point:
-                for k, (s, lab) in enumerate(members):
-                    jobs.append(dict(common, members=[[s, lab]], seed=int(seed + start + k * n_seeds), n_shards="auto"))
-                    names.append(lab)
-                    owner.append(g)
-            else:
-                jobs.append(dict(common, members=[[s, lab] for s, lab in members], seed=int(seed + start),
-                                 n_shards=1 if max_workers > 1 and len(groups) > 1 else "auto"))
-                names.append(" + ".join(lab for _, lab in members))
-                owner.append(g)
         with quiet():
-            results = map_points(train_task, jobs, names=names, client=client, cache=cache,
-                                 threads=max_workers if not per_point else 1)
+            results = map_points(train_task, jobs, names=names, client=client, cache=cache, threads=max_workers)
     finally:
         if own:
             client.close()
-    outs = [_stack_tasks([r for r, o in zip(results, owner) if o == g]) for g in range(len(groups))]
-    pmap = pd.concat([o["pmap"] for o in outs], ignore_index=True)
+    outs = [_stack_shards([r for r, o in zip(results, owner) if o == i]) for i in range(len(pts))]
+    pmap = pd.DataFrame([row for o in outs for row in o["pmap"].to_dict("records")])
     lab = pmap.set_index("seed")["point"]
 
     def tag(frames):
@@ -219,18 +207,18 @@ def run_sweep(points: Sequence[Mapping[str, Any]], *, n_seeds: int, epochs: int,
         histograms=tag(hists) if hists else pd.DataFrame())
 
 
-#: How :func:`train_task` tables are ordered (as :func:`ibutils.nets.train_ensemble` orders its own), so the
-#: tasks of one configuration stack into the tables one stacked ensemble gives.
+#: How :func:`train_task` tables are ordered (as :func:`ibutils.nets.train_ensemble` orders its own), so a
+#: point's seed shards concatenate into the order one ensemble of all its seeds would give.
 _TASK_ORDER = dict(mi=["estimator", "seed", "epoch", "layer"], metrics=["seed", "epoch", "split"],
                    activity=["seed", "epoch", "layer"], gmax=["seed", "layer"], hist=["epoch", "layer", "seed"])
 
 
-def _stack_tasks(parts: Sequence[dict]) -> dict:
-    """The tables of one configuration from its tasks (one task: as it is; several: concatenated, then sorted
+def _stack_shards(parts: Sequence[dict]) -> dict:
+    """The tables of one point from its seed shards (one shard: as it is; several: concatenated, then sorted
     stably as one ensemble sorts them)."""
     if len(parts) == 1:
         return parts[0]
-    out = dict(pmap=pd.concat([p["pmap"] for p in parts], ignore_index=True),
+    out = dict(pmap=pd.DataFrame([row for p in parts for row in p["pmap"].to_dict("records")]),
                snapshot_epochs=parts[0]["snapshot_epochs"], dropped_seeds=[s for p in parts for s in p["dropped_seeds"]])
     for name, by in _TASK_ORDER.items():
         frames = [p[name] for p in parts if len(p[name])]
@@ -240,8 +228,10 @@ def _stack_tasks(parts: Sequence[dict]) -> dict:
 
 
 def train_task(task: Mapping[str, Any]) -> dict:
-    """Train one task of :func:`run_sweep`: the points ``task["members"]`` (settings and label, one network
-    configuration) stacked in one ensemble, ``n_seeds`` replicas each, from seed ``task["seed"]``.
+    """Train one task of :func:`run_sweep`: the point ``task["point"]`` (label) with its settings
+    ``task["settings"]``, ``n_seeds`` replicas stacked in one ensemble, from seed ``task["seed"]`` (the
+    point's seeds number ``first_seed`` on, in its ``seed_index``), never sharded further (``n_shards=1``:
+    the arithmetic must not depend on the machine's core count).
 
     A module-level function of JSON-like settings, so a Dask worker can run it and
     :func:`ibutils.publish.cluster.map_points` can cache it by content. Returns the tidy tables
@@ -250,26 +240,23 @@ def train_task(task: Mapping[str, Any]) -> dict:
     from ..data import load_harmonics
     from ..nets import train_ensemble
 
-    members = [(dict(s), str(lab)) for s, lab in task["members"]]
+    s, lab = dict(task["settings"]), str(task["point"])
     n_seeds = int(task["n_seeds"])
     data = load_harmonics(task["split"])
     n_probe = len(data.X_train) + len(data.X_test)
-    s0 = members[0][0]
     ests = make_estimators(task["estimators"], n_probe=n_probe, kinds=("binning", "kde"), kde_bank="auto",
                            kde_samples=task["kde_samples"], seed=task["sweep_seed"])
     rec = ActivationHistograms(n_bins=30) if task["histograms"] else None
-    bias = np.repeat([m[0]["initial_bias"] for m in members], n_seeds).tolist()
-    bound = [m[0]["max_norm"] for m in members for _ in range(n_seeds)]
     res = train_ensemble(
-        data.X_train, data.y_train, data.X_test, data.y_test, layers=s0["layers"], activation=s0["activation"],
-        n_seeds=len(members) * n_seeds, epochs=int(task["epochs"]), batch_size=task["batch_size"], lr=s0["lr"],
-        optimizer=s0["optimizer"], seed=int(task["seed"]), snapshot_epochs=task["snapshots"], init=task["init"],
-        initial_bias=bias, max_norm=bound if any(b is not None for b in bound) else None, batch_norm=s0["batch_norm"],
+        data.X_train, data.y_train, data.X_test, data.y_test, layers=s["layers"], activation=s["activation"],
+        n_seeds=n_seeds, epochs=int(task["epochs"]), batch_size=task["batch_size"], lr=s["lr"],
+        optimizer=s["optimizer"], seed=int(task["seed"]), snapshot_epochs=task["snapshots"], init=task["init"],
+        initial_bias=s["initial_bias"], max_norm=s["max_norm"], batch_norm=s["batch_norm"],
         mi_data="full", estimators=ests, hooks=[rec] if rec is not None else [], probe_every=task["probe_every"],
-        progress=False, n_shards=task["n_shards"])
-    pmap = pd.DataFrame([dict(seed=int(res.seeds[k * n_seeds + i]), point=lab, seed_index=i,
-                              **{k2: (str(v) if k2 == "layers" else v) for k2, v in s.items()})
-                         for k, (s, lab) in enumerate(members) for i in range(n_seeds)])
+        progress=False, n_shards=1)
+    first = int(task.get("first_seed", 0))
+    pmap = pd.DataFrame([dict(seed=int(res.seeds[i]), point=lab, seed_index=first + i,
+                              **{k: (str(v) if k == "layers" else v) for k, v in s.items()}) for i in range(n_seeds)])
     g = res.unfiltered["grads"]
     gmax = g.groupby(["seed", "layer"], sort=True)["grad_mean"].max().rename("grad_max").reset_index()
     hist = (rec.table().sort_values(["epoch", "layer", "seed"], kind="stable", ignore_index=True)

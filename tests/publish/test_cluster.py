@@ -17,12 +17,12 @@ import pytest
 
 from ibutils.publish import cluster, pipeline
 
-from .test_pipeline import make_root, write_params
+from .test_pipeline import make_root
+from .tinybook import write_params
 
 distributed = pytest.importorskip("distributed")  # a dev dependency: installed with '.[dev]', so this runs
 
-#: A tiny plane setting: two points of one network configuration (stacked in one ensemble when serial and
-#: by default on the cluster; one task each with tasks="point"), 2 seeds, 6 epochs.
+#: A tiny plane setting: two points of one network configuration (one task each, a stack of its 2 seeds), 6 epochs.
 POINTS = [dict(point="relu 0", activation="relu", initial_bias=0.0), dict(point="relu 0.5", activation="relu", initial_bias=0.5)]
 SWEEP = dict(n_seeds=2, epochs=6, snapshots=[0, 3, 6], probe_every=3, histograms=True,
              estimators=[{"name": "bins", "kind": "binning", "bin_size": 0.07}])
@@ -32,7 +32,8 @@ TIMEOUT = 120  # seconds: no test waits longer for the cluster
 
 @pytest.fixture(scope="module")
 def client():
-    with cluster.local_cluster(2) as lc, distributed.Client(lc, set_as_default=False) as c:
+    # each worker advertises one (pretend) GPU, as `dask worker --resources GPU=1` on a GPU machine would
+    with cluster.local_cluster(2, resources={"GPU": 1}) as lc, distributed.Client(lc, set_as_default=False) as c:
         c.wait_for_workers(2, timeout=TIMEOUT)
         yield c
 
@@ -41,14 +42,13 @@ def client():
 def no_cluster_env(monkeypatch):
     monkeypatch.delenv(cluster.SCHEDULER_ENV, raising=False)
     monkeypatch.delenv(cluster.CACHE_ENV, raising=False)
-    monkeypatch.delenv("IBUTILS_SWEEP_TASKS", raising=False)
 
 
 @pytest.fixture(scope="module")
 def serial(data_dir_module):
     from ibutils.studies import plane
 
-    return plane.run_sweep(POINTS, **SWEEP)  # today's path: no cluster, one stacked ensemble
+    return plane.run_sweep(POINTS, **SWEEP)  # no cluster: the points' tasks run in this process's threads
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,20 @@ def test_map_points_reports_failed_points_by_name_and_keeps_the_others(tmp_path,
         cluster.map_points(math.sqrt, [4.0], names=["a", "b"])
 
 
+def test_point_tasks_ask_for_the_resources_named(client, monkeypatch):
+    assert cluster.parse_resources(" GPU=1, MEMORY=4e9") == {"GPU": 1.0, "MEMORY": 4e9} and cluster.parse_resources("") == {}
+    for bad in ("GPU", "GPU=0", "GPU=x", "=1"):
+        with pytest.raises(ValueError, match="IBUTILS_POINT_RESOURCES.*NAME=amount"):
+            cluster.parse_resources(bad)
+    monkeypatch.setenv(cluster.RESOURCES_ENV, "GPU=1")  # the default comes from the environment
+    assert cluster.map_points(math.sqrt, [4.0, 9.0], client=client, timeout=TIMEOUT) == [2.0, 3.0]
+    # a point asking for more than any worker has never runs: it waits (here: until the timeout)
+    monkeypatch.setenv(cluster.RESOURCES_ENV, "GPU=2")
+    with pytest.raises(TimeoutError):
+        cluster.map_points(math.sqrt, [16.0], client=client, timeout=3)
+    assert cluster.map_points(math.sqrt, [25.0], client=client, resources={"GPU": 1}, timeout=TIMEOUT) == [5.0]
+
+
 def test_missing_distributed_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ImportError, match=r"'distributed'.*pip install 'ibutils\[cluster\]'"):
@@ -132,15 +146,10 @@ def test_points_as_tasks_give_the_serial_tables_byte_for_byte(client, serial):
     from ibutils.studies import plane
 
     with distributed.get_task_stream(client) as ts:
-        run = plane.run_sweep(POINTS, client=client, tasks="point", **SWEEP)  # one task per point
+        run = plane.run_sweep(POINTS, client=client, **SWEEP)  # one task per point
     assert_same_tables(run, serial)
     names = sorted(t["key"] for t in ts.data if str(t["key"]).startswith("point-"))
     assert len(names) == 2 and names[0].startswith("point-relu 0-") and names[1].startswith("point-relu 0.5-")
-    # the default on a cluster: one task per configuration (the serial computation exactly, for any stack)
-    with distributed.get_task_stream(client) as ts:
-        run = plane.run_sweep(POINTS, client=client, **SWEEP)
-    assert_same_tables(run, serial)
-    assert [str(t["key"]).rsplit("-", 1)[0] for t in ts.data if str(t["key"]).startswith("point-")] == ["point-relu 0 + relu 0.5"]
 
 
 def test_point_cache_recomputes_only_the_missing_point(client, serial, tmp_path, monkeypatch):
@@ -150,18 +159,18 @@ def test_point_cache_recomputes_only_the_missing_point(client, serial, tmp_path,
     # the key's code version, fixed: an edit of the library during the test must not change it
     monkeypatch.setattr(cluster, "code_version", lambda fn: "v1")
 
-    plane.run_sweep(POINTS, client=client, cache=tmp_path, tasks="point", **SWEEP)
+    plane.run_sweep(POINTS, client=client, cache=tmp_path, **SWEEP)
     entries = sorted(tmp_path.glob("*.pkl"), key=lambda p: p.stat().st_mtime)
     assert len(entries) == 2
     kept = {p.name: p.stat().st_mtime_ns for p in entries}
     entries[0].unlink()
     with distributed.get_task_stream(client) as ts:
-        run = plane.run_sweep(POINTS, client=client, cache=tmp_path, tasks="point", **SWEEP)
+        run = plane.run_sweep(POINTS, client=client, cache=tmp_path, **SWEEP)
     assert len([t for t in ts.data if str(t["key"]).startswith("point-")]) == 1  # only the deleted point ran
     assert_same_tables(run, serial)
     assert entries[0].exists() and (tmp_path / entries[1].name).stat().st_mtime_ns == kept[entries[1].name]
     # and without a cluster the cache serves both points: nothing trains
-    assert_same_tables(plane.run_sweep(POINTS, tasks="point", cache=tmp_path, **SWEEP), serial)
+    assert_same_tables(plane.run_sweep(POINTS, cache=tmp_path, **SWEEP), serial)
     # the key: the function, the point's settings (seeds included) and the code version
     k = cluster.point_key(plane.train_task, {"seed": 0}, "v1")
     assert k != cluster.point_key(plane.train_task, {"seed": 1}, "v1") != cluster.point_key(plane.train_task, {"seed": 0}, "v2")
@@ -175,7 +184,7 @@ def test_a_killed_worker_costs_a_retry_not_the_result(client, serial, tmp_path):
 
     out: dict = {}
     t = threading.Thread(daemon=True, target=lambda: out.setdefault("run", plane.run_sweep(POINTS, client=client, cache=tmp_path,
-                                                                                tasks="point", **SWEEP)))
+                                                                                **SWEEP)))
     before = worker_pids(client)
     with distributed.get_task_stream(client) as ts:
         t.start()

@@ -7,6 +7,8 @@ import yaml
 
 from ibutils.publish import params
 
+from .tinybook import tagged_cell, tiny_book
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TINY_PARAMS = """\
@@ -23,19 +25,8 @@ check_injected(globals(), activation={"choices": ["tanh", "relu"]}, epochs={"min
 
 
 def make_root(tmp_path: Path, check: str = TINY_CHECK) -> Path:
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "params").mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cell = nbformat.v4.new_code_cell(TINY_PARAMS)
-    cell.metadata["tags"] = ["parameters"]
-    guard = nbformat.v4.new_code_cell(check)
-    guard.metadata["tags"] = ["remove-input"]
-    nb.cells = [cell, guard, nbformat.v4.new_code_cell("print(activation, epochs)")]
-    nbformat.write(nb, tmp_path / "notebooks" / "tiny.ipynb")
-    spec = {"notebook": "tiny", "profiles": {"quick": {"epochs": 2}, "standard": {}, "paper": {}}}
-    (tmp_path / "params" / "tiny.yaml").write_text(yaml.safe_dump(spec))
-    return tmp_path
+    return tiny_book(tmp_path, [tagged_cell(TINY_PARAMS, "parameters"), tagged_cell(check, "remove-input"), "print(activation, epochs)"],
+                     {"notebook": "tiny", "profiles": {"quick": {"epochs": 2}, "standard": {}, "paper": {}}})
 
 
 def _resolve(root, **overrides):

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from ibutils.publish import params, pipeline
+
+from .tinybook import tagged_cell, tiny_book, write_params
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,23 +31,8 @@ print(label, sum(values))
 
 def make_root(tmp_path: Path) -> Path:
     """A miniature book: one notebook and one params file."""
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "params").mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cell = nbformat.v4.new_code_cell(TINY_PARAMS)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny"), cell, nbformat.v4.new_code_cell(TINY_CODE)]
-    nbformat.write(nb, tmp_path / "notebooks" / "tiny.ipynb")
-    write_params(tmp_path, {"notebook": "tiny", "parameters": {"n": 4},
-                            "profiles": {"quick": {"n": 2}, "standard": {}, "paper": {"n": 10}}})
-    return tmp_path
-
-
-def write_params(root: Path, spec: dict, name: str = "tiny") -> Path:
-    path = root / "params" / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
+    return tiny_book(tmp_path, [nbformat.v4.new_markdown_cell("# Tiny"), tagged_cell(TINY_PARAMS, "parameters"), TINY_CODE],
+                     {"notebook": "tiny", "parameters": {"n": 4}, "profiles": {"quick": {"n": 2}, "standard": {}, "paper": {"n": 10}}})
 
 
 # ------------------------------------------------------------------ validation

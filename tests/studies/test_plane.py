@@ -27,7 +27,7 @@ def test_summaries():
     assert sw.fmt_ci(1, 0.5, 1.5) == "1.000 [0.500, 1.500]" and sw.fmt_ci(np.nan, 0, 0) == "n/a"
 
 
-def test_tiny_sweep_stacks_points():
+def test_tiny_sweep_trains_each_point_alone():
     pts = [dict(point="b0", initial_bias=0.0), dict(point="b-3", initial_bias=-3.0),
            dict(point="tanh", activation="tanh", max_norm=0.8)]
     r = sw.run_sweep(pts, n_seeds=2, epochs=4, snapshots=[0, 4], probe_every=2, max_workers=2, histograms=True,
@@ -42,6 +42,27 @@ def test_tiny_sweep_stacks_points():
     # bias -3 kills the ReLU network: frozen, its first layer mostly dead
     fr = sw.frozen_runs(r.mi, r.grad_max, estimator="bins").set_index("point")
     assert fr.loc["b-3", "frozen"].all() and (fr.loc["b-3", "hidden_grad"] == 0).all()
+    # each point is a task of its own (a stack of its seeds): its tables do not depend on the other points of
+    # the sweep nor on how many run at once (serial and cluster runs do the same arithmetic)
+    r2 = sw.run_sweep([dict(point="other", initial_bias=0.5), pts[1]], n_seeds=2, epochs=4, snapshots=[0, 4], probe_every=2,
+                      max_workers=1, histograms=True, estimators=[{"name": "bins", "kind": "binning", "bin_size": 0.07}])
+    for name in ("mi", "metrics", "activity", "grad_max", "histograms"):
+        a, b = getattr(r, name), getattr(r2, name)
+        pd.testing.assert_frame_equal(a[a.point == "b-3"].reset_index(drop=True), b[b.point == "b-3"].reset_index(drop=True))
+    assert not r2.mi[r2.mi.point == "other"].ixt.equals(r.mi[r.mi.point == "b0"].ixt.reset_index(drop=True))
+    # seed shards: 3 seeds in tasks of at most 2 give, for the first two seeds, the tables of one 2-seed task,
+    # and the tables of all three in the order one ensemble gives
+    r3 = sw.run_sweep(pts[:1], n_seeds=3, seeds_per_task=2, epochs=4, snapshots=[0, 4], probe_every=2,
+                      estimators=[{"name": "bins", "kind": "binning", "bin_size": 0.07}])
+    r1 = sw.run_sweep(pts[:1], n_seeds=2, epochs=4, snapshots=[0, 4], probe_every=2,
+                      estimators=[{"name": "bins", "kind": "binning", "bin_size": 0.07}])
+    assert list(r3.points.seed) == [0, 1, 2] and list(r3.points.seed_index) == [0, 1, 2]
+    for name in ("mi", "metrics", "activity", "grad_max"):
+        a, b = getattr(r3, name), getattr(r1, name)
+        pd.testing.assert_frame_equal(a[a.seed < 2].reset_index(drop=True), b)
+    assert list(r3.mi.columns) == list(r1.mi.columns) and r3.mi.groupby("estimator").seed.is_monotonic_increasing.all()
+    with pytest.raises(ValueError, match="seeds_per_task"):
+        sw.run_sweep(pts[:1], n_seeds=2, epochs=1, seeds_per_task=0)
     with pytest.raises(ValueError, match="unknown keys"):
         sw.run_sweep([dict(point="x", dropout=0.1)], n_seeds=1, epochs=1)
     with pytest.raises(ValueError, match=r"estimators\[0\] \(e\): 'kind'"):
