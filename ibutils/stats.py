@@ -11,12 +11,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+#: The range of an accuracy (a share of correct answers), for ``bounds``.
+ACCURACY_RANGE = (0.0, 1.0)
 
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+
+def mean_ci(values, confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """Mean and the lower and upper ends of its ``confidence`` t-interval.
 
     NaN values are dropped; a single value gives an interval of zero width, and an
-    empty input gives NaNs.
+    empty input gives NaNs. ``bounds`` (e.g. ``(0, 1)`` for an accuracy) clips the
+    interval to the range the quantity can take: the t-interval of a mean near a bound
+    reaches past it (an accuracy of 0.9 over a few seeds gives [0.800, 1.001]), and no
+    mean can lie there.
     """
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -26,13 +32,18 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
     if v.size == 1:
         return (m, m, m)
     half = float(_st.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
-    return (m, m - half, m + half)
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, float(bounds[0])), min(hi, float(bounds[1]))
+    return (m, lo, hi)
 
 
-def summarize(df: pd.DataFrame, by, value: str, confidence: float = 0.95) -> pd.DataFrame:
-    """Per group of ``by``: n, mean, ci_low, ci_high of column ``value`` (one row per seed expected)."""
+def summarize(df: pd.DataFrame, by, value: str, confidence: float = 0.95,
+              bounds: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Per group of ``by``: n, mean, ci_low, ci_high of column ``value`` (one row per seed expected);
+    ``bounds`` clips the intervals as in :func:`mean_ci`."""
     def one(g):
-        m, lo, hi = mean_ci(g[value].to_numpy(), confidence)
+        m, lo, hi = mean_ci(g[value].to_numpy(), confidence, bounds)
         return pd.Series({"n": int(np.isfinite(g[value]).sum()), "mean": m, "ci_low": lo, "ci_high": hi})
 
     by = [by] if isinstance(by, str) else list(by)

@@ -17,6 +17,13 @@ def test_mean_ci_matches_the_t_interval():
     assert all(np.isnan(mean_ci([np.nan])))
     # NaNs are dropped, not averaged
     assert mean_ci([1.0, np.nan, 3.0])[0] == 2.0
+    # bounds clip the interval to the quantity's range (an accuracy near 1), never the mean
+    acc = [1.0, 1.0, 0.8, 1.0]
+    m, lo, hi = mean_ci(acc)
+    assert hi > 1.0 and mean_ci(acc, bounds=(0.0, 1.0)) == (m, lo, 1.0)
+    assert mean_ci([0.0, 0.0, 0.1], bounds=(0.0, 1.0))[1] == 0.0 and mean_ci(v, bounds=(0.0, 10.0)) == mean_ci(v)
+    s = summarize(pd.DataFrame({"g": [0, 0, 0, 0], "a": acc}), "g", "a", bounds=(0.0, 1.0))
+    assert s.ci_high.iloc[0] == 1.0 and s.ci_low.iloc[0] == lo
 
 
 def test_summarize_counts_runs_per_group():

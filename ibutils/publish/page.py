@@ -208,7 +208,8 @@ def _finite(*values) -> bool:
         return False
 
 
-def fmt_ci(mean: float, lo: float, hi: float, nd: int = 3, unit: str = "") -> str:
+def fmt_ci(mean: float, lo: float, hi: float, nd: int = 3, unit: str = "",
+           bounds: tuple[float, float] | None = None) -> str:
     """A number with its interval as text: ``"m [lo, hi]"``.
 
     Parameters
@@ -219,6 +220,9 @@ def fmt_ci(mean: float, lo: float, hi: float, nd: int = 3, unit: str = "") -> st
         Decimals.
     unit : str
         Appended after the interval (e.g. ``" bits"``).
+    bounds : (low, high), optional
+        The range of the quantity (e.g. ``(0, 1)`` for an accuracy): the interval is shown clipped to it
+        (as :func:`ibutils.stats.mean_ci` clips with ``bounds``).
 
     Returns
     -------
@@ -230,6 +234,8 @@ def fmt_ci(mean: float, lo: float, hi: float, nd: int = 3, unit: str = "") -> st
         return "n/a"
     if not _finite(lo, hi):
         return f"{float(mean):.{nd}f} [n/a]{unit}"
+    if bounds is not None:
+        lo, hi = max(float(lo), float(bounds[0])), min(float(hi), float(bounds[1]))
     return f"{float(mean):.{nd}f} [{float(lo):.{nd}f}, {float(hi):.{nd}f}]{unit}"
 
 

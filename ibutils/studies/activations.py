@@ -52,7 +52,7 @@ from ..publish.report import (
     verdict_none,
 )
 from ..quiet import quiet
-from ..stats import compression, compression_summary, mean_ci
+from ..stats import ACCURACY_RANGE, compression, compression_summary, mean_ci
 from ._protocols import LAYERS, harmonics_run, snapshot_schedule
 
 #: Lower bound of the adaptive bins per activation (Rasmussen's ``info_utils``: -1 - 1e-12
@@ -259,7 +259,7 @@ def final_accuracy(metrics: pd.DataFrame, by: Sequence[str] = ("activation",)) -
     last = last[last["epoch"] == last["epoch"].max()]
     rows = []
     for key, g in last.groupby(list(by) + ["split"], sort=False):
-        m, lo, hi = mean_ci(g["accuracy"])
+        m, lo, hi = mean_ci(g["accuracy"], bounds=ACCURACY_RANGE)
         key = key if isinstance(key, tuple) else (key,)
         rows.append(dict(zip(list(by) + ["split"], key), mean=m, ci_low=lo, ci_high=hi, n=len(g)))
     out = pd.DataFrame(rows)
@@ -970,7 +970,7 @@ def claims_cohort(comp: pd.DataFrame | None, acc_runs: pd.DataFrame | None, *,
     else:
         a = accuracy_claim(acc_runs)
         t = acc_runs[acc_runs["split"] == "test"]
-        ci = {x: fmt_ci(*mean_ci(t.loc[t.activation == x, "accuracy"])) for x in dict.fromkeys(t["activation"])}
+        ci = {x: fmt_ci(*mean_ci(t.loc[t.activation == x, "accuracy"], bounds=ACCURACY_RANGE)) for x in dict.fromkeys(t["activation"])}
         meas = (f"test accuracy: best {a['best']} {ci.get(a['best'], 'n/a')}, worst {a['worst']} "
                 f"{ci.get(a['worst'], 'n/a')}; ELU {ci.get('elu', 'n/a')}, linear {ci.get('linear', 'n/a')}")
         rows.append(_row(*acc_claim, meas, a["verdict"], scale,

@@ -24,7 +24,7 @@ import pandas as pd
 from ..mi.kde_wide import kde_channels, kde_from_dists, pairwise_distance_sample, pairwise_sq_dists, sigma2_heuristic
 from ..nets import conv
 from ..publish.report import MARGIN_BITS, effect, verdict, verdict_all, verdict_any, verdict_at_setting, verdict_none, verdict_value
-from ..stats import compression, mean_ci
+from ..stats import ACCURACY_RANGE, compression, mean_ci
 
 CHAPTER = "Convolutional networks"
 SRC_003 = "CNN/SG study (2019), sec. 3.1"
@@ -188,7 +188,7 @@ def accuracy_ci(metrics: pd.DataFrame) -> tuple[tuple[float, float, float], int]
     if m.empty:
         return (np.nan, np.nan, np.nan), 0
     last = m.sort_values("epoch").groupby("seed").tail(1)
-    return mean_ci(100.0 * last["test_acc"].to_numpy()), int(last["seed"].nunique())
+    return mean_ci(100.0 * last["test_acc"].to_numpy(), bounds=(0.0, 100.0)), int(last["seed"].nunique())
 
 
 def midpoints(mi: pd.DataFrame) -> pd.DataFrame:
@@ -573,7 +573,7 @@ def final_accuracy(metrics: pd.DataFrame) -> pd.DataFrame:
     for arch, g in metrics.groupby("arch"):
         last = g[g.epoch == g.epoch.max()]
         for q in ("train_acc", "test_acc"):
-            m, lo, hi = mean_ci(last[q])
+            m, lo, hi = mean_ci(last[q], bounds=ACCURACY_RANGE)
             rows.append(dict(arch=arch, quantity=q, mean=m, ci_low=lo, ci_high=hi, epochs=int(g.epoch.max())))
     return pd.DataFrame(rows)
 

@@ -37,7 +37,7 @@ from ..mi.specs import EstimatorSpec, make_estimators, parse_specs
 from ..publish.page import fmt_ci
 from ..publish.report import MARGIN_BITS, effect, scale_words, verdict, verdict_all
 from ..quiet import quiet
-from ..stats import compression, mean_ci
+from ..stats import ACCURACY_RANGE, compression, mean_ci
 from ._protocols import LAYERS, snapshot_schedule
 
 __all__ = [
@@ -253,7 +253,7 @@ def final_accuracy(metrics: pd.DataFrame) -> pd.DataFrame:
     last = ev[ev["epoch"] == ev.groupby(_KEYS + ["seed"])["epoch"].transform("max")]
     rows = []
     for key, g in last.groupby(_KEYS, sort=False):
-        m, lo, hi = mean_ci(g["accuracy"])
+        m, lo, hi = mean_ci(g["accuracy"], bounds=ACCURACY_RANGE)
         rows.append((*key, len(g), m, lo, hi))
     return pd.DataFrame(rows, columns=_KEYS + ["n", "mean", "ci_low", "ci_high"])
 

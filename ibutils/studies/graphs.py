@@ -842,9 +842,9 @@ def regime_key(regime: str) -> str:
 def glue_accuracy(acc: pd.DataFrame) -> pd.DataFrame:
     """Glue ``acc_<model>_<regime>_<split>`` (mean, _lo, _hi) for every row group; return the summary table."""
     from ..publish.page import glue_ci
-    from ..stats import summarize
+    from ..stats import ACCURACY_RANGE, summarize
 
-    s = summarize(acc, ["model", "regime", "split"], "accuracy")
+    s = summarize(acc, ["model", "regime", "split"], "accuracy", bounds=ACCURACY_RANGE)
     for _, r in s.iterrows():
         glue_ci(f"acc_{r.model}_{regime_key(r.regime)}_{r.split}", (r["mean"], r.ci_low, r.ci_high))
     return s

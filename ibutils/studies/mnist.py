@@ -32,6 +32,7 @@ from ..mi.kde import calibrate_variance
 from ..mi.kde_bank import estimator_name, kde_multi  # the pages call them as me.estimator_name, me.kde_multi
 from ..mi.specs import make_estimators as _make_estimators
 from ..quiet import quiet
+from ..stats import ACCURACY_RANGE as ACC
 
 #: Python warning the MNIST pages silence around TensorFlow (tqdm's notebook-widget notice).
 _QUIET_WARNING = "IProgress not found"
@@ -165,7 +166,7 @@ def accuracy_summary(metrics: pd.DataFrame) -> pd.DataFrame:
 
     last = metrics.dropna(subset=["accuracy"])
     last = last[last.groupby(["seed", "split"])["epoch"].transform("max") == last["epoch"]]
-    return summarize(last, "split", "accuracy")
+    return summarize(last, "split", "accuracy")  # unclipped: diff_ci recovers standard errors from these intervals
 
 
 def compression_table(mi: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
@@ -252,12 +253,12 @@ def accuracy_figure(metrics: pd.DataFrame, title: str | None = None):
     import matplotlib.pyplot as plt
 
     from .. import plots
-    from ..stats import summarize
+    from ..stats import ACCURACY_RANGE, summarize
 
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
     drawn = False
     for i, (split, g) in enumerate(metrics.dropna(subset=["accuracy"]).groupby("split")):
-        s = summarize(g, "epoch", "accuracy")
+        s = summarize(g, "epoch", "accuracy", bounds=ACCURACY_RANGE)
         ax.plot(s["epoch"], s["mean"], color=f"C{i}", label={"eval": "test", "train": "train"}.get(split, split))
         drawn |= plots.band(ax, s["epoch"], s, f"C{i}", quantity="accuracy")  # clipped to [0, 1], none below 3 seeds
     plots.no_band_note(ax, drawn)
@@ -1124,7 +1125,7 @@ def claims_summary(info: pd.DataFrame | None, acc: pd.DataFrame | None, comp: pd
         rows.append(dict(
             claim="lr 1e-3 gives equivalent results to lr 1e-5 in fewer epochs", source=f"{LANDSVERK}, 4.1",
             reported="equivalent results, fewer epochs",
-            measured=f"test accuracy {fmt_ci(*m3)} after {e3} epochs (lr 1e-3) vs {fmt_ci(*m5)} after {e5} epochs "
+            measured=f"test accuracy {fmt_ci(*m3, bounds=ACC)} after {e3} epochs (lr 1e-3) vs {fmt_ci(*m5, bounds=ACC)} after {e5} epochs "
                      f"(lr 1e-5); difference {fmt_ci(*d)}",
             verdict=v, note=note, **scale(a3, a5, study_of=a5)))
     return _note_too_few(rows)

@@ -47,7 +47,7 @@ import pandas as pd
 from ..mi.specs import make_estimators
 from ..nets.hooks import ActivationHistograms
 from ..quiet import quiet
-from ..stats import compression, mean_ci, summarize
+from ..stats import ACCURACY_RANGE, compression, mean_ci, summarize
 from ._protocols import LAYERS  # Shwartz-Ziv & Tishby's hidden widths
 
 #: The settings a point may set, with the sweep defaults (the Deep Bottleneck harmonics setting).
@@ -481,7 +481,7 @@ def final_accuracy(metrics: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
 
 def accuracy_ci(acc: pd.DataFrame, point: str) -> tuple[float, float, float]:
     """Mean final test accuracy of a point with its 95% interval."""
-    return mean_ci(acc.loc[acc.point == point, "accuracy"])
+    return mean_ci(acc.loc[acc.point == point, "accuracy"], bounds=ACCURACY_RANGE)
 
 
 def accuracy_change(acc: pd.DataFrame, a: str, b: str) -> np.ndarray:
