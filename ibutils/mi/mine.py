@@ -15,7 +15,9 @@ the denominator instead (Sec. 3.2, eq. 12): ``ma <- (1 - alpha) ma + alpha mean_
 ``-(mean T_joint - mean e^{T_marg} / stop_gradient(ma))`` has exactly that gradient.
 
 Several critics (seeds) train at once as stacked replicas (one batched matmul per layer), each with
-its own initial weights, minibatches and shuffles. Estimates are in bits.
+its own initial weights, minibatches and shuffles; with ``x`` and ``z`` of shape ``(R, N, d)`` each
+critic also has its own sample (one program for ``R`` independent estimates, e.g. one a sample seed).
+Estimates are in bits.
 """
 from __future__ import annotations
 
@@ -99,17 +101,24 @@ def _standardize(a: np.ndarray) -> np.ndarray:
     return (a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
 
 
-def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size: int = 256, lr: float = 1e-3,
+def _standardize_stacked(a: np.ndarray) -> np.ndarray:
+    sd = a.std(axis=1, keepdims=True)
+    return (a - a.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+
+
+def mine(x, z, *, n_seeds: int | None = None, seed: int = 0, steps: int = 1000, batch_size: int = 256, lr: float = 1e-3,
          hidden: Sequence[int] = (64, 64), ema_decay: float = 0.99, eval_every: int = 50, final_fraction: float = 0.2,
-         n_shuffles: int = 1, standardize: bool = True) -> MineResult:
+         n_shuffles: int = 1, standardize: bool = True, fused: bool = False, pad_to: tuple[int, int] | None = None) -> MineResult:
     """Estimate ``I(X; Z)`` in bits with MINE (Belghazi et al. 2018, Algorithm 1, bias-corrected gradient).
 
     Parameters
     ----------
-    x : array (N, dx)
-    z : array (N, dz) or (N,) (e.g. class ids: pass a one-hot matrix for a categorical variable)
-        Row ``i`` of ``x`` and of ``z`` form one joint sample.
+    x : array (N, dx), or (R, N, dx): one sample per critic
+    z : array (N, dz) or (N,) (e.g. class ids: pass a one-hot matrix for a categorical variable), or
+        (R, N, dz) with a 3-d ``x``. Row ``i`` of ``x`` and of ``z`` form one joint sample.
     n_seeds, seed : critic ``r`` uses seed ``seed + r`` for its weights, minibatches and shuffles.
+        ``n_seeds`` defaults to 3 critics on one sample, and to ``R`` (the only value allowed) with
+        per-critic samples.
     steps : gradient steps (Adam, ``lr``).
     batch_size : joint pairs per step (at most ``N``).
     hidden : widths of the critic's ELU layers (input: ``[x, z]`` concatenated).
@@ -118,7 +127,17 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
     eval_every : steps between evaluations of the bound on all ``N`` pairs (``curve``).
     final_fraction : share of the evaluations averaged into ``estimate``.
     n_shuffles : fixed shuffles of ``z`` forming the marginal sample of an evaluation.
-    standardize : centre and scale every column of ``x`` and ``z`` first (an invertible map: MI unchanged).
+    standardize : centre and scale every column of ``x`` and ``z`` first (an invertible map: MI unchanged;
+        per critic with per-critic samples).
+    fused : run the ``eval_every`` steps between two evaluations as one XLA program (:func:`_fused_chunk`:
+        the same minibatches, initial weights, corrected gradient and Adam update, written out), cached
+        per process by shape, and evaluate the bound eagerly. The default (``False``) is the
+        step-by-step TensorFlow graph; the two agree up to float32 rounding (``tests/mi/test_mine.py``).
+    pad_to : ``(px, pz)`` with ``fused``: append zero columns to ``x`` up to ``px`` and to ``z`` up to ``pz``
+        (after standardising), so tasks of different widths share one compiled program. The estimate is
+        mathematically unchanged: a zero input adds nothing to the critic, its first-layer weights start at
+        0 and get zero gradients (and zero Adam updates), and the initial weights of the real columns are
+        drawn as without padding.
 
     Returns
     -------
@@ -128,11 +147,20 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
 
     x = np.asarray(x, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
-    x = x[:, None] if x.ndim == 1 else x
-    z = z[:, None] if z.ndim == 1 else z
-    if x.ndim != 2 or z.ndim != 2 or x.shape[0] != z.shape[0]:
-        raise ValueError(f"x and z must have the same number of rows, got shapes {x.shape} and {z.shape}")
-    N = x.shape[0]
+    stacked = x.ndim == 3
+    if stacked:
+        if z.ndim != 3 or z.shape[:2] != x.shape[:2]:
+            raise ValueError(f"x and z must both be (R, N, d) with the same R and N, got shapes {x.shape} and {z.shape}")
+        if n_seeds is not None and int(n_seeds) != x.shape[0]:
+            raise ValueError(f"n_seeds must equal the {x.shape[0]} per-critic samples of x, got {n_seeds!r}")
+        n_seeds = x.shape[0]
+    else:
+        x = x[:, None] if x.ndim == 1 else x
+        z = z[:, None] if z.ndim == 1 else z
+        if x.ndim != 2 or z.ndim != 2 or x.shape[0] != z.shape[0]:
+            raise ValueError(f"x and z must have the same number of rows, got shapes {x.shape} and {z.shape}")
+        n_seeds = 3 if n_seeds is None else n_seeds
+    N = x.shape[-2]
     if N < 2:
         raise ValueError(f"x needs at least 2 rows, got {N}")
     for name, v in (("n_seeds", n_seeds), ("steps", steps), ("batch_size", batch_size), ("eval_every", eval_every),
@@ -144,11 +172,19 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
     if not 0 < final_fraction <= 1:
         raise ValueError(f"final_fraction must be in (0, 1], got {final_fraction!r}")
     if standardize:
-        x, z = _standardize(x), _standardize(z)
+        x, z = (_standardize_stacked(x), _standardize_stacked(z)) if stacked else (_standardize(x), _standardize(z))
     seeds = np.arange(int(n_seeds)) + int(seed)
     R, B = len(seeds), min(int(batch_size), N)
-    dx = x.shape[1]
-    params = [tf.Variable(p) for p in _critic_params(dx + z.shape[1], hidden, seeds)]
+    if pad_to is not None and not fused:
+        raise ValueError("pad_to needs fused=True")
+    if fused:
+        return _mine_fused(x if stacked else np.broadcast_to(x, (R,) + x.shape),
+                           z if stacked else np.broadcast_to(z, (R,) + z.shape), seeds=seeds, seed=int(seed), B=B,
+                           steps=int(steps), lr=float(lr), hidden=tuple(int(h) for h in hidden), ema_decay=float(ema_decay),
+                           eval_every=int(eval_every), final_fraction=float(final_fraction), n_shuffles=int(n_shuffles),
+                           pad_to=pad_to, stacked=stacked)
+    dx = x.shape[-1]
+    params = [tf.Variable(p) for p in _critic_params(dx + z.shape[-1], hidden, seeds)]
     opt = tf.keras.optimizers.Adam(learning_rate=lr)
     X, Z = tf.constant(x, tf.float32), tf.constant(z, tf.float32)
     alpha = tf.constant(1.0 - float(ema_decay), tf.float32)
@@ -163,7 +199,8 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
 
     @tf.function
     def step(idx, perm):  # idx (R, B) joint rows; perm (R, B) shuffle within the batch
-        xb, zb = tf.gather(X, idx), tf.gather(Z, idx)
+        xb, zb = (tf.gather(X, idx, batch_dims=1), tf.gather(Z, idx, batch_dims=1)) if stacked else (
+            tf.gather(X, idx), tf.gather(Z, idx))
         zm = tf.gather(zb, perm, batch_dims=1)
         with tf.GradientTape() as tape:
             tj, tm = critic(xb, zb), critic(xb, zm)
@@ -177,11 +214,11 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
 
     @tf.function
     def evaluate():
-        xr = tf.broadcast_to(X[None], (R, N, dx))
-        tj = critic(xr, tf.broadcast_to(Z[None], (R, N, Z.shape[1])))
+        xr = X if stacked else tf.broadcast_to(X[None], (R, N, dx))
+        tj = critic(xr, Z if stacked else tf.broadcast_to(Z[None], (R, N, Z.shape[1])))
         vals = []
         for k in range(int(n_shuffles)):
-            tm = critic(xr, tf.gather(Z, eval_perm[:, k]))
+            tm = critic(xr, tf.gather(Z, eval_perm[:, k], batch_dims=1) if stacked else tf.gather(Z, eval_perm[:, k]))
             vals.append(dv_bound(tj, tm))
         return tf.reduce_mean(tf.stack(vals), axis=0) / _LN2
 
@@ -194,6 +231,10 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
             idx = np.stack([rng.choice(N, size=B, replace=False) for _ in range(R)])
             perm = np.argsort(rng.random((R, B)), axis=1)
             step(tf.constant(idx), tf.constant(perm))
+    return _result(rows, seeds, final_fraction)
+
+
+def _result(rows, seeds, final_fraction) -> MineResult:
     curve = pd.DataFrame(rows, columns=["seed", "step", "mi"])
     n_eval = curve.step.nunique()
     k = max(1, int(round(final_fraction * n_eval)))
@@ -203,6 +244,106 @@ def mine(x, z, *, n_seeds: int = 3, seed: int = 0, steps: int = 1000, batch_size
     bad = ~tail.apply(lambda v: bool(np.all(np.isfinite(v)))).reindex(seeds).to_numpy()
     est[bad] = np.nan
     return MineResult(estimate=est, curve=curve, seeds=seeds)
+
+
+_CHUNKS: dict = {}
+
+
+def _fused_chunk(lr: float, alpha: float):
+    """The XLA program of ``S`` MINE steps (Belghazi et al. 2018, Algorithm 1 with the eq. 12 correction) on
+    stacked critics, cached per ``(lr, alpha)`` (TensorFlow compiles it once per input shape).
+
+    ``chunk(params, m, v, ma, t, started, xb, zb, zm)``: ``xb (S, R, B, dx)``, ``zb``/``zm (S, R, B, dz)`` the
+    joint and shuffled minibatches of the ``S`` steps; ``m``/``v`` Adam's moments, ``t`` its step count
+    (Kingma & Ba 2015, Algorithm 1, with Keras' ``epsilon = 1e-7`` on ``sqrt(v)``); returns the new state.
+    """
+    key = (float(lr), float(alpha))
+    if key in _CHUNKS:
+        return _CHUNKS[key]
+    import tensorflow as tf
+
+    b1, b2, eps = 0.9, 0.999, 1e-7
+
+    @tf.function(jit_compile=True)
+    def chunk(params, m, v, ma, t, started, xb, zb, zm):
+        def body(i, params, m, v, ma, t, started):
+            with tf.GradientTape() as tape:
+                tape.watch(params)
+                tj = _critic(params, tf.concat([xb[i], zb[i]], axis=2))
+                tm = _critic(params, tf.concat([xb[i], zm[i]], axis=2))
+                mean_exp = tf.stop_gradient(tf.reduce_mean(tf.exp(tm), axis=1))
+                new_ma = tf.where(started, (1.0 - alpha) * ma + alpha * mean_exp, mean_exp)
+                loss = corrected_loss(tj, tm, new_ma)
+            g = tape.gradient(loss, params)
+            t = t + 1.0
+            a = lr * tf.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+            m = [mi + (gi - mi) * (1.0 - b1) for mi, gi in zip(m, g)]
+            v = [vi + (gi * gi - vi) * (1.0 - b2) for vi, gi in zip(v, g)]
+            params = [p - a * mi / (tf.sqrt(vi) + eps) for p, mi, vi in zip(params, m, v)]
+            return i + 1, params, m, v, new_ma, t, tf.constant(True)
+
+        out = tf.while_loop(lambda i, *_: i < tf.shape(xb)[0], body, (tf.constant(0), params, m, v, ma, t, started))
+        return out[1:]
+
+    _CHUNKS[key] = chunk
+    return chunk
+
+
+def _mine_fused(x, z, *, seeds, seed, B, steps, lr, hidden, ema_decay, eval_every, final_fraction, n_shuffles, pad_to,
+                stacked) -> MineResult:
+    """:func:`mine` with ``fused=True``: ``x (R, N, dx)``, ``z (R, N, dz)`` (standardised)."""
+    import tensorflow as tf
+
+    R, N, dx = x.shape
+    dz = z.shape[2]
+    px, pz = (dx, dz) if pad_to is None else (int(pad_to[0]), int(pad_to[1]))
+    if px < dx or pz < dz:
+        raise ValueError(f"pad_to must be at least the widths ({dx}, {dz}) of x and z, got {pad_to!r}")
+    init = _critic_params(dx + dz, hidden, seeds)
+    w0 = np.zeros((R, px + pz, init[0].shape[2]), dtype=np.float32)
+    w0[:, :dx], w0[:, px:px + dz] = init[0][:, :dx], init[0][:, dx:]
+    params = [tf.constant(p) for p in [w0] + init[1:]]
+    m = [tf.zeros_like(p) for p in params]
+    v = [tf.zeros_like(p) for p in params]
+    ma, t, started = tf.zeros(R), tf.constant(0.0), tf.constant(False)
+    xp = np.zeros((R, N, px), dtype=np.float32)
+    zp = np.zeros((R, N, pz), dtype=np.float32)
+    xp[..., :dx], zp[..., :dz] = x, z
+    rng = np.random.default_rng([int(seed), R, 2018])
+    eval_perm = np.stack([np.stack([np.random.default_rng([int(s), k, 7]).permutation(N)
+                                    for k in range(int(n_shuffles))]) for s in seeds])  # (R, K, N)
+    chunk = _fused_chunk(lr, 1.0 - ema_decay)
+    r_ix = np.arange(R)[:, None]
+
+    X, Z = tf.constant(x, tf.float32), tf.constant(z, tf.float32)
+    perms = tf.constant(eval_perm)
+
+    def evaluate():  # eager float32, as mine()'s evaluate(); the padded weight rows are zero and dropped
+        p = [tf.concat([params[0][:, :dx], params[0][:, px:px + dz]], axis=1)] + list(params[1:])
+        tj = _critic(p, tf.concat([X, Z], axis=2))
+        vals = [dv_bound(tj, _critic(p, tf.concat([X, tf.gather(Z, perms[:, k], batch_dims=1)], axis=2)))
+                for k in range(int(n_shuffles))]
+        return (tf.reduce_mean(tf.stack(vals), axis=0) / _LN2).numpy()
+
+    rows, s = [], 0
+    while True:
+        v_ = evaluate()
+        rows += [(int(sd), s, float(a)) for sd, a in zip(seeds, v_)]
+        if s >= steps:
+            break
+        S = min(eval_every, steps - s)
+        idx = np.empty((S, R, B), dtype=np.int64)
+        perm = np.empty((S, R, B), dtype=np.int64)
+        for i in range(S):  # the minibatches of mine(): the same random stream
+            idx[i] = np.stack([rng.choice(N, size=B, replace=False) for _ in range(R)])
+            perm[i] = np.argsort(rng.random((R, B)), axis=1)
+        xb, zb = xp[r_ix, idx], zp[r_ix, idx]  # (S, R, B, d)
+        zm = np.take_along_axis(zb, perm[..., None], axis=2)
+        params, m, v, ma, t, started = chunk(params, m, v, ma, t, started, tf.constant(xb), tf.constant(zb),
+                                             tf.constant(zm))
+        params, m, v = list(params), list(m), list(v)
+        s += S
+    return _result(rows, seeds, final_fraction)
 
 
 def gaussian_mi(rho: float, dim: int = 1) -> float:

@@ -78,3 +78,30 @@ def test_kde_bounds_bracket_the_noisy_layer():
         m, se = tk.noisy_layer_mi(T, s2, n_mc=3000, seed=1)
         assert mi.kde(T, y, noise_variance=s2, bound="lower").ixt - 3 * se <= m
         assert m <= mi.kde(T, y, noise_variance=s2).ixt + 3 * se
+
+
+def _mine(name, n=2000, steps=300, seeds=(0, 1, 2)):
+    """MINE (fused, one critic per seed on its own sample) with a small critic and few steps."""
+    from ibutils.mi.mine import mine
+
+    t = tk.get(name)
+    xs, ys = zip(*(t.sample(n, s) for s in seeds))
+    res = mine(np.stack(xs), np.stack(ys), steps=steps, fused=True, hidden=(32,), lr=3e-3, eval_every=50)
+    return res.estimate, t.mi_bits
+
+
+def test_mine_on_the_1v1_normal():
+    pytest.importorskip("tensorflow")
+    est, truth = _mine("1v1-normal-0.75")  # 0.596 bit
+    assert abs(est.mean() - truth) < 0.08 and np.all(np.abs(est - truth) < 0.15), (est, truth)
+
+
+def test_mine_on_independent_pairs_is_near_zero():
+    pytest.importorskip("tensorflow")
+    from ibutils.mi.mine import mine
+
+    rng = np.random.default_rng(3)
+    est = mine(rng.standard_normal((3, 2000, 1)), rng.standard_normal((3, 2000, 1)), steps=300, fused=True,
+               hidden=(32,), lr=3e-3).estimate
+    assert np.all(np.abs(est) < 0.05), est
+

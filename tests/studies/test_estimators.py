@@ -45,15 +45,17 @@ def test_status_caps_and_run_one_rows():
     assert ek.status(big, "ksg", 5000) == "capped" and ek.status(big, "ksg", 1000) == "ok"
     assert ek.status(small, "ksg", 10000) == "ok" and ek.status(big, "edge", 5000) == "capped"
     assert ek.status(big, "kde", 1000) == "capped" and ek.status(mix, "kde", 5000) == "ok"
-    assert ek.status(small, "kde", 5000) == "capped" and ek.status(small, "binning", 10**6) == "ok"
+    assert ek.status(small, "kde", 10000) == "capped" and ek.status(small, "binning", 10**6) == "ok"
+    assert ek.status(small, "kde", 5000) == "ok" and ek.status(big, "mine", 10000) == "ok"
+    assert ek.status(small, "mine", 20000) == "capped"
     with pytest.raises(ValueError, match="estimator"):
-        ek.status(small, "mine", 10)
+        ek.status(small, "nope", 10)
     with pytest.raises(ValueError, match="caps"):
         ek.status(small, "ksg", 10, caps={"nope": 1})
     rows = ek.run_one(small, 300, 0, bins=(10,), ks=(3, 5), kde_variances=(0.1,))
     assert list(rows.columns) == ["task", "family", "dims", "estimator", "setting", "N", "seed", "estimate", "truth",
                                   "seconds", "status"]
-    assert len(rows) == len(ek.settings(bins=(10,), ks=(3, 5), kde_variances=(0.1,)))
+    assert len(rows) == len(ek.settings(bins=(10,), ks=(3, 5), kde_variances=(0.1,))) - 1  # MINE: run_mine
     assert (rows.status == "ok").all()
     capped = ek.run_one(small, 300, 0, bins=(10,), ks=(3, 5), kde_variances=(0.1,), caps={"ksg_all_k_n": 100})
     assert capped.set_index("setting").loc["k=5", "status"] == "capped"
@@ -91,15 +93,44 @@ def test_summarize_capped_and_tables():
     assert g["ek_ns"] == "1,000" and g["ek_n_seeds"] == 3
 
 
+def test_run_mine_rows_caps_and_one_hot():
+    t, mix = tk.get("1v1-normal-0.75"), tk.get("mixture-m2")
+    r = ek.run_mine(t, 400, (0, 1, 2), steps=100)
+    assert list(r.columns) == ["task", "family", "dims", "estimator", "setting", "N", "seed", "estimate", "truth",
+                               "seconds", "status"]
+    assert list(r.seed) == [0, 1, 2] and (r.status == "ok").all() and set(r.estimator) == {"mine"}
+    assert np.all(np.abs(r.estimate - t.mi_bits) < 0.3), r.estimate  # 100 steps: rough, but well above 0
+    np.testing.assert_array_equal(ek.run_mine(t, 400, (0, 1, 2), steps=100).estimate, r.estimate)  # seeded
+    m = ek.run_mine(mix, 400, (0, 1, 2), steps=100)  # class ids one-hot
+    assert np.all(np.abs(m.estimate - mix.mi_bits) < 0.3), m.estimate
+    c = ek.run_mine(t, 400, (0, 1, 2), steps=100, caps={"mine_n": 100})
+    assert (c.status == "capped").all() and c.estimate.isna().all()
+    with pytest.raises(ValueError, match="steps"):
+        ek.run_mine(t, 400, (0,), steps=0)
+    runs = ek.run_benchmark(["1v1-normal-0.75"], ns=(300,), seeds=(0, 1, 2), bins=(30,), ks=(3,), kde_variances=(0.1,),
+                            mine_steps=50, caps={"mine_n": 200})
+    g = ek.mine_glue(runs, 50, caps={"mine_n": 200})
+    assert g["ek_mine_ns_text"] == "MINE ran at N = none and was capped at N = 300 (above 200, to keep the page's time)"
+    assert "50 Adam steps" in g["ek_mine_settings"] and g["ek_mine_steps"] == "50" and ek.label("mine", "default") == "MINE"
+    assert ek.mine_glue(runs[runs.estimator != "mine"], 0)["ek_mine_ns_text"].startswith("MINE was not run")
+    k = ek.mine_glue(pd.concat([runs, _runs([np.nan] * 3, estimator="kde", setting="upper, s2=0.1", N=10000,
+                                            status="capped")]), 50)
+    assert k["ek_kde_cap_text"].startswith("the KDE combination of two continuous variables ran up to N = 5,000 and is "
+                                           "capped at N = 10,000")
+    with pytest.raises(ValueError, match="mine_steps"):
+        ek.run_benchmark(["1v1-normal-0.75"], ns=(300,), mine_steps=-1)
+
+
 def _claims_inputs(ksg_low=(0.6, 0.6, 0.6), ksg_high=(1.0, 1.05, 0.95), fixed=(0.9, 0.92, 0.88),
-                   runmax=(0.6, 0.62, 0.58), upper=5.0, lower=1.0, binned=(11.0, 11.1, 10.9)):
+                   runmax=(0.6, 0.62, 0.58), upper=5.0, lower=1.0, binned=(11.0, 11.1, 10.9), mine_high=None):
     truth = 0.6
     runs = pd.concat([
         _runs(list(ksg_low), truth=truth, task="1v1-normal-0.75", dims="1x1"),
         _runs(list(ksg_high), truth=1.864, task="25v25-normal-dense-0.5", dims="25x25"),
         _runs(list(fixed), truth=truth, task="1v1-normal-0.75", estimator="binning", setting="fixed, 30 bins"),
         _runs(list(runmax), truth=truth, task="1v1-normal-0.75", estimator="binning", setting="run-max, 30 bins"),
-    ], ignore_index=True)
+    ] + ([_runs(list(mine_high), truth=1.864, task="25v25-normal-dense-0.5", dims="25x25", estimator="mine",
+                setting="default")] if mine_high is not None else []), ignore_index=True)
     noisy = pd.DataFrame([dict(seed=s, s2=0.01, estimator=e, estimate=v, truth=3.0, truth_se=0.02)
                           for s in range(3) for e, v in (("kde upper", upper), ("kde lower", lower))])
     det = pd.DataFrame([dict(situation=sit, seed=s, quantity="ixt", estimator="binning", setting="fixed [-1, 1]",
@@ -136,6 +167,32 @@ def test_claims_other_verdicts():
     runs3 = pd.concat([runs] + same, ignore_index=True)
     row = ek.claims(runs3, ek.summarize(runs3), noisy, det, n=1000)[2]
     assert row["verdict"] == "partly reproduced" and "on 1 of 2" in row["measured"]
+
+
+def _high(task, ksg, mine, truth=2.0, dims="25x25", N=1000):
+    return pd.concat([_runs(list(ksg), truth=truth, task=task, dims=dims, N=N),
+                      _runs(list(mine), truth=truth, task=task, dims=dims, N=N, estimator="mine", setting="default")])
+
+
+def test_mine_vs_ksg_claim_verdicts():
+    runs, s, noisy, det = _claims_inputs(mine_high=(1.85, 1.88, 1.86))  # KSG 0.86 bit below, MINE close
+    rows = ek.claims(runs, s, noisy, det, n=1000)
+    assert len(rows) == 6 and rows[5]["verdict"] == "reproduced" and "25v25-normal-dense-0.5 at N = 1,000" in rows[5]["measured"]
+    assert report.claims_table("t", rows).verdict.iloc[5] == "reproduced"
+    assert len(ek.claims(*_claims_inputs(), n=1000)) == 5  # no MINE runs: no MINE row
+    good, bad, same = (1.0, 1.05, 0.95), (1.95, 2.0, 2.05), (1.0, 1.02, 0.98)
+    worse = _high("a", good, (3.5, 3.6, 3.4))  # MINE 1.5 bit off, KSG 1 bit off: opposes
+    cases = {"reproduced": _high("a", good, bad),
+             "partly reproduced": pd.concat([_high("a", good, bad), _high("b", same, same, dims="5x5")]),
+             "not reproduced": _high("a", same, same),
+             "contradicted": worse,
+             "inconclusive": _high("a", good[:2], bad[:2])}
+    for verdict, r in cases.items():
+        assert ek.mine_vs_ksg(r)["verdict"] == verdict, verdict
+    # low-dimensional tasks and other families do not count; KSG and MINE are paired at the largest common N
+    assert ek.mine_vs_ksg(_high("a", good, bad, dims="2x2"))["measured"] == "not run"
+    two_n = pd.concat([_high("a", same, same, N=1000), _high("a", good, bad, N=5000).query("estimator == 'mine'")])
+    assert ek.mine_vs_ksg(two_n)["verdict"] == "not reproduced"
 
 
 def test_glue_functions_on_small_runs():
