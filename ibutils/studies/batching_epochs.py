@@ -586,7 +586,7 @@ def claims(tab: pd.DataFrame, comp: pd.DataFrame, cmp: pd.DataFrame, *, delta: f
     epochs = int(cmp.n_dense.iloc[0]) - 1
     scale = dict(n_seeds=n, epochs=epochs)
     b_max, fine = int(tab.b.max()), int(tab.n_bins.max())
-    note = "the seed reports no runs of its own"
+    note = "the dissertation reports no runs of its own"
 
     end = tab[(tab.epoch == tab.epoch.max()) & (tab.b == b_max) & (tab.layer < L)]
     units = sorted({(int(l), int(nb)) for l, nb in zip(end.layer, end.n_bins)})
@@ -613,17 +613,17 @@ def claims(tab: pd.DataFrame, comp: pd.DataFrame, cmp: pd.DataFrame, *, delta: f
 
     rows = [
         dict(claim=f"With b = {b_max} epochs pooled, H(T|X) is not zero (in any hidden layer) and must be computed",
-             source="Seed 002, 0.2.6 (Fig. 9)", reported="H(T|X) != 0",
+             source="Cambridge dissertation, 0.2.6 (Fig. 9)", reported="H(T|X) != 0",
              measured=f"smallest H(T|X) at epoch {int(tab.epoch.max())}: {_fmt_ci(htx[smallest])} bits "
                       f"(layer {smallest[0]}, {smallest[1]} bins)",
              verdict=report.verdict_all(report.effect(htx[u], n=n, margin=margin) for u in units), **scale, note=note),
-        dict(claim="Batching epochs reduces the binning noise needed to see compression", source="Seed 002, 0.2.6",
+        dict(claim="Batching epochs reduces the binning noise needed to see compression", source="Cambridge dissertation, 0.2.6",
              reported="less noise needed",
              measured=f"{fine} bins, layer {L - 1}: drop {_fmt_ci(best[0])} (b=1) vs {_fmt_ci(best[1])} bits "
                       f"(b={b_max}); shown in {words.count('supports')} of {len(words)} hidden layers",
              verdict=report.verdict_any(words), **scale, note=note),
         dict(claim=f"Delta skip (d={delta:g}) keeps the information plane while skipping most epochs",
-             source="Seed 002, 0.3.2 (Fig. 13)", reported="dense early, sparse late, shape unchanged",
+             source="Cambridge dissertation, 0.3.2 (Fig. 13)", reported="dense early, sparse late, shape unchanged",
              measured=f"approx d={delta}: {int(ap.n_evals.iloc[0])}/{int(ap.n_dense.iloc[0])} evaluations, "
                       f"max error {_fmt_ci(err)} bits",
              verdict=v3, **scale, note=note),

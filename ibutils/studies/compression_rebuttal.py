@@ -517,16 +517,16 @@ def claims(counts: pd.DataFrame, att: pd.DataFrame, prec: pd.DataFrame, *, n_inp
 
     rows = [
         dict(claim=f"A deterministic net with invertible activations ({_names(inv)}) does not compress: "
-                   "I(X;T) = H(X) in every hidden layer", source="Seed 002, 0.1.2 (eqs. 7-10)",
+                   "I(X;T) = H(X) in every hidden layer", source="Cambridge dissertation, 0.1.2 (eqs. 7-10)",
              reported="no compression possible",
              measured=f"largest mean loss over snapshots {max(v[0] for v in loss.values()):.3f} bits; all {n_inputs} "
                       f"vectors distinct in {share:.3f} of the (seed, hidden layer) pairs at the last epoch "
                       f"(float32); {lost64} vectors lost in float64",
              verdict=report.verdict_none(eff1), **scale,
-             note="the seed reports no runs of its own"),
+             note="the dissertation reports no runs of its own"),
         dict(claim="Compression a binned estimate shows in such a net is the estimator's, not the network's",
-             source="Seed 002, 0.1.3", reported="binning/KDE inject the loss", measured=m2, verdict=v2, **scale,
-             note="; ".join(x for x in ("the seed reports no runs of its own", note2) if x)),
+             source="Cambridge dissertation, 0.1.3", reported="binning/KDE inject the loss", measured=m2, verdict=v2, **scale,
+             note="; ".join(x for x in ("the dissertation reports no runs of its own", note2) if x)),
     ]
     if "relu" in acts:
         r = pv[(pv.activation == "relu") & (pv.layer < L)]
@@ -536,20 +536,20 @@ def claims(counts: pd.DataFrame, att: pd.DataFrame, prec: pd.DataFrame, *, n_inp
         merges0 = int(att[(att.activation == "relu") & (att.epoch == att.epoch.max())].merges_zero.sum())
         rows.append(dict(
             claim="ReLU (not invertible) can lose information for real: exact zeros collide",
-            source="Checklist C17 note (b)", reported="dead-ReLU collisions possible",
+            source="this book (a remark on 0.1.2)", reported="dead-ReLU collisions possible",
             measured=f"{merges0} vectors lost on exact zeros (float32); in float64 a hidden layer loses more than "
                      f"{margin:g} bit in {k} of {len(lost)} runs (up to {lost.max():.3f} bits; "
                      f"{int((n_inputs - r['float64']).sum())} vectors)",
             verdict=report.verdict(k > 0, n=n), kind="demonstration", **scale,
-            note="the project's own note, not a claim of the seed; a claim of possibility, so one run "
+            note="the project's own note, not a claim of the dissertation; a claim of possibility, so one run "
                  "that loses more than the margin in float64 shows it"))
     a_last = att[att.epoch == att.epoch.max()]
     other, total = int(a_last.merges_other.sum()), int(a_last.merges.sum())
     other_layers = sorted(int(v) for v in a_last[a_last.merges_other > 0].layer.unique())
     rows.append(dict(
         claim="Real collisions in float32 come only from saturation to exactly +-1 and exact zeros",
-        source="Checklist C17 note", reported="the only routes",
+        source="this book (a remark on 0.1.2)", reported="the only routes",
         measured=f"rounding merges: {other} of {total} (layers {', '.join(map(str, other_layers)) or 'none'})",
         verdict=report.verdict(other == 0, partly=other < 0.1 * max(total, 1), n=n), kind="demonstration", **scale,
-        note="the project's own note, not a claim of the seed"))
+        note="the book's own remark, not a claim of the dissertation"))
     return rows

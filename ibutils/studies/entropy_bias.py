@@ -187,8 +187,8 @@ def one_seed_glue(one: pd.DataFrame, *, seed: int, n_samples: int, n: int, margi
         "eb_h_input": round(h_in, 3), "eb_h_input_edges": round(h_edges, 3), "eb_n_bins": int(n),
         "eb_n_bins_minus_1": int(n) - 1, "eb_n_bins_minus_2": int(n) - 2, "eb_n_samples": f"{int(n_samples):,}",
         "eb_seed": int(seed),
-        "eb_same_draw_text": ("the same value to every printed digit, so our draw is the seed's" if same else
-                              f"not the seed's {SEED_INPUT_ENTROPY:.3f} bits, so this draw is not the seed's"),
+        "eb_same_draw_text": ("the same value to every printed digit, so our draw is the Deep Bottleneck notebook's" if same else
+                              f"not the Deep Bottleneck notebook's {SEED_INPUT_ENTROPY:.3f} bits, so this draw is not theirs"),
         "eb_linear_reduction": round(float(t.loc["linear", "reduction"]), 3),
         "eb_margin": margin,
         "eb_n_keep": int((same_bins < margin).sum()), "eb_n_act": len(t),
@@ -299,7 +299,7 @@ def claims(one: pd.DataFrame, runs: pd.DataFrame, *, n: int = 50, n_samples: int
              measured=f"{h_in:.3f} bits ({int(n)} intervals min..max)",
              verdict=report.verdict(abs(h_in - SEED_INPUT_ENTROPY) < 1e-3), n_seeds=None, epochs=0,
              study_seeds=STUDY_SEEDS, study_epochs=STUDY_EPOCHS,
-             note="one fixed draw (the seed's RandomState(0) sample when the page's seed is 0): "
+             note="one fixed draw (the Deep Bottleneck notebook's RandomState(0) sample when the page's seed is 0): "
                   "a check of the computation, so seeds do not apply"),
         dict(claim=f"ReLU reduces the entropy most (immediate compression; {bins})", source=src,
              reported="largest reduction (figure only)",

@@ -444,7 +444,7 @@ def claims(*, exact_ixt: float, sweeps: pd.DataFrame, chain: pd.DataFrame, toy: 
                       f"({nb_range:.3f} bits over {rng('n_bins').size} bin counts)",
              verdict=report.verdict(bs_range > big), **n_layer,
              note=f"a demonstration on one fixed, untrained layer ('heavily': a range above {big:g} bit); "
-                  "the seed's figures of trained networks are lost"),
+                  "the Deep Bottleneck analyses' figures of trained networks are lost"),
         dict(claim="The KDE noise variance influences the estimate like the bin size", source=src,
              reported="similar (figure lost)",
              measured=f"range {kde_range:.3f} bits over {rng('kde_upper').size} variances (upper bound)",
@@ -469,7 +469,7 @@ def claims(*, exact_ixt: float, sweeps: pd.DataFrame, chain: pd.DataFrame, toy: 
                       f"EDGE {float(ft.edge_bits.mean()):.3f} bits",
              verdict=report.verdict_value(mci, SEED_EDGE_NATS, n=int(ft.seed.nunique()), close=0.05, partly=0.25),
              n_seeds=int(ft.seed.nunique()), epochs=0, study_seeds=STUDY_SEEDS, study_epochs=STUDY_EPOCHS,
-             note="tolerance 0.05 nats (0.25 for partly); the seed drew its shift unseeded, once"),
+             note="tolerance 0.05 nats (0.25 for partly); the Deep Bottleneck demo drew its shift unseeded, once"),
             {"edge_n": 4000}, {"edge_n": int(edge_n)}),
     ]
 

@@ -400,7 +400,7 @@ def claims(h_input: float, stats: pd.DataFrame, names, *, n_samples: int = 1000,
              reported=f"{SEED_INPUT_ENTROPY:.2f} bits (1,000 samples, seed 0, 50 bins)", measured=f"{h_input:.3f} bits",
              verdict=report.verdict(abs(h_input - SEED_INPUT_ENTROPY) < 0.005),
              n_seeds=None, epochs=0, study_seeds=STUDY_SEEDS, study_epochs=STUDY_EPOCHS,
-             note="one fixed draw (the seed's np.random.seed(0) sample when the page's seed is 0): a check of "
+             note="one fixed draw (the Deep Bottleneck analyses' np.random.seed(0) sample when the page's seed is 0): a check of "
                   "the computation, so seeds do not apply"),
         dict(claim=f"Bins over all weights ({bins}): H(T) falls for the double-saturating functions", source=SOURCE,
              reported="decreases for double-saturating functions", measured=worst(g_drop, "drop"),
@@ -431,7 +431,7 @@ def claims(h_input: float, stats: pd.DataFrame, names, *, n_samples: int = 1000,
         dict(claim=f"A positive bias makes ReLU's H(T) fall ({int(bias_n_bins)} bins per weight)", source=SOURCE + ".2",
              reported="motivation only (plots, no result stated)", measured=worst(relu, "drop"),
              verdict=report.verdict_all(e for e, _ in relu.values()), kind="demonstration", **scale,
-             note="a demonstration: the seed states this as the motivation of its bias extension and shows "
+             note="a demonstration: the Deep Bottleneck analyses state this as the motivation of its bias extension and shows "
                   "plots only"),
     ]
     settings = [STUDY_SETTING["input"]] + [STUDY_SETTING["sweeps"]] * 7 + [STUDY_SETTING["bias"]]

@@ -95,8 +95,9 @@ def one_seed_glue(one, *, n_samples: int, n_edges: int) -> dict:
         "wb_n_samples": int(n_samples), "wb_n_edges": int(n_edges),
         "wb_log2n": round(float(np.log2(int(n_samples))), 3),
         "wb_pattern_text": (
-            ("The numbers are the seed's" if same else "The pattern is the seed's, the digits are not") if pattern
-            else "The pattern differs from the seed's"),
+            ("The numbers are the Deep Bottleneck analyses'" if same
+             else "The pattern is the Deep Bottleneck analyses', the digits are not") if pattern
+            else "The pattern differs from the Deep Bottleneck analyses'"),
     })
     return out
 
@@ -134,7 +135,7 @@ def seeds_glue(runs: pd.DataFrame) -> dict:
         "wbs_share_smaller": int(round(100 * float((v["weighted"] < v["standard"]).mean()))),
         "wbs_seed_violation": round(seed_violation, 3),
         "wbs_seed_rank_text": (f"{above} of our {len(v)} seeds violate the DPI by more under weighted binning: the "
-                               f"seed's one run lies {'below' if above > len(v) / 2 else 'at or above'} our median"),
+                               f"Deep Bottleneck analyses' one run lies {'below' if above > len(v) / 2 else 'at or above'} our median"),
     })
     return out
 
@@ -148,7 +149,7 @@ def conclusion(claims_rows: list[dict]) -> str:
            f"That standard binning violates the DPI of this lossless network is {v[1]} here")
     still = ("weighted binning does too" if v[2] == "reproduced" else
              f"that weighted binning still violates it is {v[2]}")
-    much = ("with a much smaller violation, as the seed concludes" if v[3] == "reproduced" else
+    much = ("with a much smaller violation, as the Deep Bottleneck analyses conclude" if v[3] == "reproduced" else
             f"that its violation is much smaller (below {MUCH_SMALLER:g} of standard binning's) is {v[3]}")
     return f"{std}; {still}; {much}."
 
@@ -193,14 +194,15 @@ def claims(one, runs: pd.DataFrame, *, n_samples: int = 1000, n_edges: int = 50,
     w_viol, s_viol = mean_ci(v["weighted"]), mean_ci(v["standard"])
     much = mean_ci(MUCH_SMALLER * v["standard"] - v["weighted"])
     rows = [
-        dict(claim=f"One draw ({grid}): the seed's input 9.845, hidden 8.032 (standard) / 9.854 (weighted), output 9.845 bits",
+        dict(claim=f"One draw ({grid}): the Deep Bottleneck analyses' input 9.845, hidden 8.032 (standard) / "
+                   "9.854 (weighted), output 9.845 bits",
              source=SOURCE, reported="9.845 / 8.032 / 9.854 / 9.845 (1,000 samples, 50 edges)",
              measured=f"{std[0]:.3f} / {std[1]:.3f} / {wtd[1]:.3f} / {std[2]:.3f}",
              verdict=report.verdict(bool(np.allclose(std, SEED_STANDARD, atol=0.01)
                                                    and np.allclose(wtd, SEED_WEIGHTED, atol=0.01)),
                                     partly=bool(std[1] < std[0] - 1 and abs(wtd[1] - wtd[0]) < 0.05)),
              n_seeds=None, epochs=0, study_seeds=STUDY_SEEDS, study_epochs=STUDY_EPOCHS,
-             note="one draw; the seed's random draws could not be recovered (see the text), so seeds do not apply"),
+             note="one draw; the Deep Bottleneck analyses' random draws could not be recovered (see the text), so seeds do not apply"),
         dict(claim=f"Standard binning violates the DPI on a lossless network (output above hidden; {grid})", source=SOURCE,
              reported=f"{SEED_STANDARD[2] - SEED_STANDARD[1]:.3f} bits (seed 0)",
              measured=f"output minus hidden {fmt_ci(*gain)} bits",
@@ -209,7 +211,7 @@ def claims(one, runs: pd.DataFrame, *, n_samples: int = 1000, n_edges: int = 50,
              reported=f"{SEED_WEIGHTED[1] - SEED_WEIGHTED[0]:.3f} bit (seed 0)",
              measured=f"largest violation {fmt_ci(*w_viol)} bits",
              verdict=report.verdict_all([report.effect(w_viol, n=n, margin=margin)]), **scale,
-             note=f"the seed's own violation is below the {margin:g}-bit margin"),
+             note=f"the Deep Bottleneck analyses' own violation is below the {margin:g}-bit margin"),
         dict(claim=f"... with a much smaller error than standard binning ({grid})", source=SOURCE,
              reported=f"{SEED_WEIGHTED[1] - SEED_WEIGHTED[0]:.3f} vs {SEED_STANDARD[2] - SEED_STANDARD[1]:.3f} bits",
              measured=f"{fmt_ci(*w_viol)} vs {fmt_ci(*s_viol)} bits; {MUCH_SMALLER:g} x standard minus weighted "

@@ -98,7 +98,7 @@ def test_claims_too_few_seeds_are_inconclusive():
 def test_conclusion_follows_the_verdicts():
     _, rows = _verdicts(runs=_runs(w_viol=0.25))
     assert dpi.conclusion(rows) == ("Standard binning violates the DPI of this lossless network; weighted binning "
-                                    "does too; with a much smaller violation, as the seed concludes.")
+                                    "does too; with a much smaller violation, as the Deep Bottleneck analyses conclude.")
     _, rows = _verdicts(runs=_runs(w_viol=0.02))
     assert "that weighted binning still violates it is not reproduced" in dpi.conclusion(rows)
 
@@ -113,6 +113,6 @@ def test_page_helpers_on_real_runs():
     one = weighted_binning_example(0)
     g1 = dpi.one_seed_glue(one, n_samples=1000, n_edges=50)
     assert g1["wb_standard_hidden"] == pytest.approx(8.315, abs=1e-3)
-    assert g1["wb_pattern_text"] == "The pattern is the seed's, the digits are not"
+    assert g1["wb_pattern_text"] == "The pattern is the Deep Bottleneck analyses', the digits are not"
     assert g1["wb_log2n"] == pytest.approx(9.966, abs=1e-3)
     assert list(dpi.one_seed_table(one).columns) == list(dpi.LAYERS)
