@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 
+from .stats import ACCURACY_RANGE
+
 
 def setup() -> None:
     """A consistent, deterministic plotting style (PNG output, fixed DPI, seaborn theme)."""
@@ -109,7 +111,7 @@ def table_html(df, max_rows: int = 200) -> str:
 #: ``ibutils.publish.report``; the library cannot import it, ``tests/test_plots.py`` checks they agree).
 MIN_BAND_SEEDS = 3
 #: What a quantity can be: bands are clipped to it (bits are >= 0; fractions, accuracy, error in [0, 1]).
-RANGES = {"ixt": (0.0, None), "ity": (0.0, None), "bits": (0.0, None), "accuracy": (0.0, 1.0), "error": (0.0, 1.0),
+RANGES = {"ixt": (0.0, None), "ity": (0.0, None), "bits": (0.0, None), "accuracy": ACCURACY_RANGE, "error": (0.0, 1.0),
           "fraction": (0.0, 1.0), "share": (0.0, 1.0)}
 
 

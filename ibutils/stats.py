@@ -32,10 +32,14 @@ def mean_ci(values, confidence: float = 0.95, bounds: tuple[float, float] | None
     if v.size == 1:
         return (m, m, m)
     half = float(_st.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
-    lo, hi = m - half, m + half
-    if bounds is not None:
-        lo, hi = max(lo, float(bounds[0])), min(hi, float(bounds[1]))
-    return (m, lo, hi)
+    return (m, *clip_interval(m - half, m + half, bounds))
+
+
+def clip_interval(lo: float, hi: float, bounds: tuple[float, float] | None) -> tuple[float, float]:
+    """``(lo, hi)`` clipped to ``bounds``, the range the quantity can take (``None``: unchanged)."""
+    if bounds is None:
+        return lo, hi
+    return max(float(lo), float(bounds[0])), min(float(hi), float(bounds[1]))
 
 
 def summarize(df: pd.DataFrame, by, value: str, confidence: float = 0.95,

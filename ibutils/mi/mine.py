@@ -97,13 +97,25 @@ def _critic(params, xz):
 
 
 def _standardize(a: np.ndarray) -> np.ndarray:
-    sd = a.std(axis=0)
-    return (a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    """Every column centred and scaled over the samples (axis -2: ``(N, d)``, or ``(R, N, d)`` per critic)."""
+    sd = a.std(axis=-2, keepdims=True)
+    return (a - a.mean(axis=-2, keepdims=True)) / np.where(sd > 0, sd, 1.0)
 
 
-def _standardize_stacked(a: np.ndarray) -> np.ndarray:
-    sd = a.std(axis=1, keepdims=True)
-    return (a - a.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+def _streams(seed: int, seeds, N: int, n_shuffles: int):
+    """The random streams of :func:`mine` (both paths): the minibatch generator and the fixed evaluation
+    shuffles ``(R, n_shuffles, N)`` of ``z``, one set per critic seed."""
+    rng = np.random.default_rng([int(seed), len(seeds), 2018])
+    eval_perm = np.stack([np.stack([np.random.default_rng([int(s), k, 7]).permutation(N)
+                                    for k in range(int(n_shuffles))]) for s in seeds])
+    return rng, eval_perm
+
+
+def _minibatch(rng, R: int, N: int, B: int) -> tuple[np.ndarray, np.ndarray]:
+    """One step's joint rows ``idx (R, B)`` (without replacement, per critic) and the shuffle ``perm (R, B)``
+    within each batch that pairs them into marginal samples (Belghazi et al. 2018, Algorithm 1)."""
+    idx = np.stack([rng.choice(N, size=B, replace=False) for _ in range(R)])
+    return idx, np.argsort(rng.random((R, B)), axis=1)
 
 
 def mine(x, z, *, n_seeds: int | None = None, seed: int = 0, steps: int = 1000, batch_size: int = 256, lr: float = 1e-3,
@@ -172,7 +184,7 @@ def mine(x, z, *, n_seeds: int | None = None, seed: int = 0, steps: int = 1000, 
     if not 0 < final_fraction <= 1:
         raise ValueError(f"final_fraction must be in (0, 1], got {final_fraction!r}")
     if standardize:
-        x, z = (_standardize_stacked(x), _standardize_stacked(z)) if stacked else (_standardize(x), _standardize(z))
+        x, z = _standardize(x), _standardize(z)
     seeds = np.arange(int(n_seeds)) + int(seed)
     R, B = len(seeds), min(int(batch_size), N)
     if pad_to is not None and not fused:
@@ -190,9 +202,8 @@ def mine(x, z, *, n_seeds: int | None = None, seed: int = 0, steps: int = 1000, 
     alpha = tf.constant(1.0 - float(ema_decay), tf.float32)
     ma = tf.Variable(tf.zeros(R), trainable=False)
     started = tf.Variable(False, trainable=False)
-    rng = np.random.default_rng([int(seed), R, 2018])
-    eval_perm = tf.constant(np.stack([np.stack([np.random.default_rng([int(s), k, 7]).permutation(N)
-                                                for k in range(int(n_shuffles))]) for s in seeds]))  # (R, K, N)
+    rng, eval_perm = _streams(seed, seeds, N, n_shuffles)
+    eval_perm = tf.constant(eval_perm)  # (R, K, N)
 
     def critic(xi, zi):  # xi (R, n, dx), zi (R, n, dz)
         return _critic(params, tf.concat([xi, zi], axis=2))
@@ -228,8 +239,7 @@ def mine(x, z, *, n_seeds: int | None = None, seed: int = 0, steps: int = 1000, 
             v = evaluate().numpy()
             rows += [(int(sd), s, float(a)) for sd, a in zip(seeds, v)]
         if s < int(steps):
-            idx = np.stack([rng.choice(N, size=B, replace=False) for _ in range(R)])
-            perm = np.argsort(rng.random((R, B)), axis=1)
+            idx, perm = _minibatch(rng, R, N, B)
             step(tf.constant(idx), tf.constant(perm))
     return _result(rows, seeds, final_fraction)
 
@@ -309,9 +319,7 @@ def _mine_fused(x, z, *, seeds, seed, B, steps, lr, hidden, ema_decay, eval_ever
     xp = np.zeros((R, N, px), dtype=np.float32)
     zp = np.zeros((R, N, pz), dtype=np.float32)
     xp[..., :dx], zp[..., :dz] = x, z
-    rng = np.random.default_rng([int(seed), R, 2018])
-    eval_perm = np.stack([np.stack([np.random.default_rng([int(s), k, 7]).permutation(N)
-                                    for k in range(int(n_shuffles))]) for s in seeds])  # (R, K, N)
+    rng, eval_perm = _streams(seed, seeds, N, n_shuffles)  # eval_perm (R, K, N)
     chunk = _fused_chunk(lr, 1.0 - ema_decay)
     r_ix = np.arange(R)[:, None]
 
@@ -335,8 +343,7 @@ def _mine_fused(x, z, *, seeds, seed, B, steps, lr, hidden, ema_decay, eval_ever
         idx = np.empty((S, R, B), dtype=np.int64)
         perm = np.empty((S, R, B), dtype=np.int64)
         for i in range(S):  # the minibatches of mine(): the same random stream
-            idx[i] = np.stack([rng.choice(N, size=B, replace=False) for _ in range(R)])
-            perm[i] = np.argsort(rng.random((R, B)), axis=1)
+            idx[i], perm[i] = _minibatch(rng, R, N, B)
         xb, zb = xp[r_ix, idx], zp[r_ix, idx]  # (S, R, B, d)
         zm = np.take_along_axis(zb, perm[..., None], axis=2)
         params, m, v, ma, t, started = chunk(params, m, v, ma, t, started, tf.constant(xb), tf.constant(zb),

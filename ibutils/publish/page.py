@@ -234,7 +234,7 @@ def fmt_ci(mean: float, lo: float, hi: float, nd: int = 3, unit: str = "",
         return "n/a"
     if not _finite(lo, hi):
         return f"{float(mean):.{nd}f} [n/a]{unit}"
-    if bounds is not None:
+    if bounds is not None:  # as ibutils.stats.clip_interval (publish does not import the library)
         lo, hi = max(float(lo), float(bounds[0])), min(float(hi), float(bounds[1]))
     return f"{float(mean):.{nd}f} [{float(lo):.{nd}f}, {float(hi):.{nd}f}]{unit}"
 
