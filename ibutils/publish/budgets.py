@@ -15,10 +15,11 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from . import timings
-from .page import atomic_path
+from .page import atomic_path, results_root
 
 PROFILES = ("quick", "standard", "paper")
 #: wall-time targets of a whole-book run on 2 cores, seconds (quick: the CI build)
@@ -137,3 +138,31 @@ def write_budgets(root: str | Path = ".") -> Path:
 
 
 __all__ = ["PROFILES", "TARGETS_S", "BUDGETS_PAGE", "chapters", "budgets_markdown", "harvest", "write_budgets"]
+
+
+def page_times(pages: list[str], results_dir: str | Path | None = None) -> pd.DataFrame:
+    """Each page's last stored wall time at each profile (``book/budgets.yml``), for an overview page.
+
+    Parameters
+    ----------
+    pages : the settings, in the order shown.
+    results_dir : where the settings' results are (:func:`ibutils.publish.page.results_root`); the
+        timings file is two folders above it. ``""`` (the committed notebooks' default, for nbval):
+        not available, so the table is empty (stored timings change with every run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``page`` and one column per profile (``"12.3 min"``, ``"not measured"``), then a ``total`` row
+        (the sum of the measured pages, with how many of them were measured).
+    """
+    cols = ["page", *PROFILES]
+    res = results_root(results_dir)
+    if res is None:
+        return pd.DataFrame(columns=cols)
+    stored = timings.read(Path(res).resolve().parent.parent)
+    rows = []
+    for page in pages:
+        rows.append(dict(page=page, **{p: _cell([stored.get(p, {}).get(page)])[0] for p in PROFILES}))
+    rows.append(dict(page="total", **{p: _cell([stored.get(p, {}).get(page) for page in pages])[0] for p in PROFILES}))
+    return pd.DataFrame(rows, columns=cols)

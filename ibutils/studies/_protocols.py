@@ -10,7 +10,10 @@ A study imports the library and this module, never another study. Here:
   trainer's per-epoch probe and a :class:`ibutils.nets.hooks.LayerMaxima` hook at the
   snapshots), then again with the same seeds (hence identical numbers) and the run-max estimators;
 * :func:`harmonics_run`, estimator specs of a params file to a trained harmonics ensemble and its
-  tables (:class:`HarmonicsRun`), with the replay when a spec needs it.
+  tables (:class:`HarmonicsRun`), with the replay when a spec needs it;
+* the timing of Shwartz-Ziv & Tishby's "drift to diffusion" (the harmonics chapter's per-epoch gradient
+  SNR and the convolutional chapter's parallel networks): :func:`snr_transition`, :func:`loss_kink` and
+  :func:`timing_verdict` with its :data:`COINCIDE_DECADES`.
 
 All information quantities are in bits; epochs count completed epochs.
 """
@@ -24,11 +27,14 @@ import pandas as pd
 
 from ..mi.specs import RUN_MAX_KINDS, make_estimators, parse_specs
 from ..nets.hooks import LayerMaxima
+from ..publish.report import MIN_SEEDS, effect, verdict_none
+from ..stats import mean_ci
 
 #: The network of Shwartz-Ziv & Tishby (2017): hidden widths; the softmax read-out has 2 units.
 LAYERS = [10, 7, 5, 4, 3]
 
-__all__ = ["LAYERS", "HarmonicsRun", "snapshot_schedule", "train_with_run_max", "harmonics_run"]
+__all__ = ["LAYERS", "HarmonicsRun", "snapshot_schedule", "train_with_run_max", "harmonics_run", "snr_transition",
+           "loss_kink", "timing_verdict", "COINCIDE_DECADES"]
 
 
 @dataclass
@@ -152,3 +158,86 @@ def harmonics_run(estimators: Sequence[Mapping[str, Any]], *, epochs: int, layer
     run = HarmonicsRun(mi=mi, metrics=res.metrics, grads=res.grads, activity=res.activity, run_max=run_max,
                        snapshot_epochs=res.snapshot_epochs, seeds=res.seeds, dropped_seeds=res.dropped_seeds, data=data)
     return run, res
+
+
+# ----------------------------------------------------------------------------- drift to diffusion: timing
+#: Gap (decades of epochs) between the start of compression and the SNR transition counted as coincidence.
+COINCIDE_DECADES = 0.3
+
+
+def _smooth_log(values: np.ndarray, window: int) -> np.ndarray:
+    """Centered running mean of ``log10(values)`` (edges use the available points)."""
+    v = np.log10(np.clip(values, 1e-30, None))
+    if window <= 1:
+        return v
+    k = np.ones(window)
+    num = np.convolve(v, k, mode="same")
+    den = np.convolve(np.ones_like(v), k, mode="same")
+    return num / den
+
+
+def snr_transition(grads: pd.DataFrame, *, window: int = 9, tail: float = 0.2) -> pd.DataFrame:
+    """Epoch of the drop of the gradient SNR ("drift to diffusion"), per seed and layer.
+
+    The SNR ``||mean g|| / ||std g||`` of each layer's minibatch gradients is smoothed on
+    a log scale (running mean over ``window`` epochs); its early level is the maximum of
+    the smoothed curve, its late level the median over the last ``tail`` of the epochs.
+    The transition is the first epoch after the maximum at which the smoothed log-SNR
+    falls below the midpoint of the two levels (Shwartz-Ziv & Tishby 2017, Sec. 4: high
+    SNR in the drift phase, low SNR in the diffusion phase). ``drop`` is the fall in
+    decades. Full batch (``snr = inf``) gives NaN.
+    """
+    rows = []
+    for (s, l), g in grads.sort_values("epoch").groupby(["seed", "layer"], sort=True):
+        snr = g["snr"].to_numpy(dtype=float)
+        ep = g["epoch"].to_numpy()
+        ok = np.isfinite(snr) & (snr > 0)  # dead units (0/0) and full batch (inf) carry no SNR
+        snr, ep = snr[ok], ep[ok]
+        if len(snr) < 3:
+            rows.append((s, l, np.nan, np.nan))
+            continue
+        sm = _smooth_log(snr, window)
+        i_max = int(np.argmax(sm))
+        late = float(np.median(sm[int(len(sm) * (1 - tail)):]))
+        mid = 0.5 * (sm[i_max] + late)
+        below = np.nonzero(sm[i_max:] < mid)[0]
+        e = float(ep[i_max + below[0]]) if below.size and sm[i_max] > late else np.nan
+        rows.append((s, l, e, sm[i_max] - late))
+    return pd.DataFrame(rows, columns=["seed", "layer", "transition_epoch", "drop_decades"])
+
+
+def loss_kink(metrics: pd.DataFrame, *, fraction: float = 0.9) -> pd.DataFrame:
+    """Epoch at which the training loss has made ``fraction`` of its total decrease, per seed.
+
+    The end of the fast phase of the loss ("the kink" of Shwartz-Ziv & Tishby's Fig. 4):
+    the first epoch with ``L <= L_last + (1 - fraction) (L_first - L_last)``.
+    """
+    rows = []
+    tr = metrics[metrics["split"] == "train"].sort_values("epoch")
+    for s, g in tr.groupby("seed", sort=True):
+        L = g["loss"].to_numpy()
+        ep = g["epoch"].to_numpy()
+        target = L[-1] + (1 - fraction) * (L[0] - L[-1])
+        idx = np.nonzero(L <= target)[0]
+        rows.append((s, float(ep[idx[0]]) if idx.size else np.nan))
+    return pd.DataFrame(rows, columns=["seed", "kink_epoch"])
+
+
+def timing_verdict(gaps, *, coincide: float = COINCIDE_DECADES) -> tuple[str, str, tuple[float, float, float], int]:
+    """Does compression start at the SNR transition? The claim is that the gap is *absent*: the rule book's
+    :func:`~ibutils.publish.report.verdict_none` over the two directions (later, earlier) with margin
+    ``coincide`` decades. Returns the verdict, a phrase for the page, the gap's mean and interval, and n."""
+    g = np.asarray(gaps, dtype=float)
+    g = g[np.isfinite(g)]
+    n = int(g.size)
+    mci = mean_ci(g)
+    v = verdict_none([effect(mci, n=n, margin=coincide, direction=1), effect(mci, n=n, margin=coincide, direction=-1)])
+    if v == "reproduced":
+        word = "coincides"
+    elif v == "contradicted":
+        word = "does not coincide (it starts " + ("later)" if mci[1] > coincide else "earlier)")
+    elif n < MIN_SEEDS:
+        word = f"cannot be compared (fewer than {MIN_SEEDS} seeds with a compressing layer and an SNR transition)"
+    else:
+        word = "is not resolved (the interval is too wide)"
+    return v, word, mci, n

@@ -490,16 +490,15 @@ def bins_figure(values, edges: Mapping[str, np.ndarray], value_range, *, n_bins:
 
     v = np.asarray(values, dtype=np.float64).ravel()
     lo, hi = min(value_range[0], float(v.min())), max(value_range[1], float(v.max()))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.2), sharey=True, layout="constrained")
     for ax, key, color in zip(axes, ["uniform", "adaptive"], ["C0", "C3"]):
         ax.hist(v, bins=120, range=(lo, hi), color="0.7")
         for e in edges[key]:
             ax.axvline(e, color=color, lw=0.9)
-        ax.set_title(f"{key}, {n_bins} bins", fontsize=10)
+        ax.set_title(f"{key} binning, {n_bins} bins", fontsize=10)
         ax.set_xlabel("activation")
         ax.set_yscale("log")
     axes[0].set_ylabel("count")
-    fig.tight_layout()
     return fig
 
 
@@ -525,8 +524,10 @@ def compression_heatmap(comp: pd.DataFrame, *, row: str = "row", margin: float =
                      for v, s in zip(mr, sr)] for mr, sr in zip(M.to_numpy(), S)])
     sns.heatmap(M, annot=ann, fmt="", cmap=cmap, ax=ax, linewidths=0.3,
                 cbar_kws=dict(label="mean drop of I(X;T) [bits]"))
-    if labels:
-        ax.set_yticklabels([labels.get(r, r) for r in M.index], rotation=0)
+    from ..plots import panel_title
+
+    labels = labels or {r: " / ".join(panel_title(p) for p in str(r).split(" / ")) for r in M.index}
+    ax.set_yticklabels([labels.get(r, r) for r in M.index], rotation=0)
     ax.set_xlabel("hidden layer")
     ax.set_ylabel("")
     return ax
@@ -538,20 +539,39 @@ def cohort_figure(comp: pd.DataFrame, mi: pd.DataFrame, saturation: Mapping[str,
     of every hidden layer against epoch for tanh (solid) and ReLU (dashed) (right)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw=dict(width_ratios=[1.1, 1]))
+    from ..plots import epoch_axis, panel_title
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.8, 4.6), gridspec_kw=dict(width_ratios=[1.1, 1]), layout="constrained")
     compression_heatmap(comp, row="activation", margin=margin, ax=axes[0], cmap="viridis",
-                        labels={a: f"{a} ({s})" for a, s in saturation.items()})
+                        labels={a: f"{panel_title(a)} ({s})" for a, s in saturation.items()})
     mean = mi.groupby(["activation", "layer", "epoch"])["ixt"].mean().reset_index()
     for ls, a in (("-", "tanh"), ("--", "relu")):
         for l, g in mean[mean.activation == a].groupby("layer"):
-            axes[1].plot(g.epoch + 1, g.ixt, ls=ls, color=f"C{l - 1}", label=f"layer {l}" if a == "tanh" else None)
-    axes[1].set_xscale("log")
-    axes[1].set_xlabel("epoch + 1")
+            axes[1].plot(g.epoch, g.ixt, ls=ls, color=f"C{l - 1}", label=f"layer {l}" if a == "tanh" else None)
+    epoch_axis(axes[1])
     axes[1].set_ylabel("I(X;T) [bits]")
+    axes[1].set_title("tanh (solid) and ReLU (dashed)", fontsize=10)
     if axes[1].lines:
         axes[1].legend(fontsize=7)
-    fig.tight_layout()
     return fig
+
+
+def seed_planes_figure(mi: pd.DataFrame, seeds: Sequence[int]):
+    """The information planes of single runs (one panel per seed in ``seeds``, one estimator's rows), at most
+    3 a row, ONE epoch colour bar: how far single runs stray from the mean (:func:`pick_seeds`)."""
+    from ..plots import planes_grid
+
+    return planes_grid([(f"seed {int(s)}", mi[mi["seed"] == s]) for s in seeds], share=True)
+
+
+def planes_figure(mi: pd.DataFrame, names: Sequence[str], *, by: str = "estimator"):
+    """One information plane per value of column ``by`` (the estimators of a run page, the activations of
+    the cohort), at most 3 a row, titles in words, ONE epoch colour bar (:func:`ibutils.plots.planes_grid`)."""
+    from ..plots import planes_grid
+
+    if by not in mi:
+        raise ValueError(f"planes_figure: mi has no column {by!r}")
+    return planes_grid([(n, mi[mi[by] == n].drop(columns=by)) for n in names], share=by != "estimator")
 
 
 def saturation_classes(activations: Sequence[str]) -> dict[str, str]:
@@ -730,6 +750,53 @@ def overview_compression(tables: Mapping[str, Any], *, margin: float = MARGIN_BI
         rows.append(h.assign(setting=s)[cols])
     allc = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
     return with_effects(allc, margin=margin) if len(allc) else allc.assign(effect=[])
+
+
+def headline_figure(allc: pd.DataFrame, *, margin: float = MARGIN_BITS):
+    """The overview's headline: compression per activation and estimator, mean with its 95% interval.
+
+    One row per row of :func:`overview_compression` (a setting and estimator, or a cohort activation),
+    the drop of I(X;T) of its most compressing hidden layer (the largest mean drop; the heat map and the
+    table give every layer), coloured by the rule book's reading of its interval (:func:`with_effects`:
+    beyond ``margin`` = compression), the margin dotted. Built from the tables only; at a small scale
+    (fewer than 3 seeds) the intervals are absent and the dots grey.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..plots import panel_title
+
+    if not len(allc):
+        fig, ax = plt.subplots(figsize=(9.6, 1.2), layout="constrained")
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no results found", ha="center", va="center", color="0.35")
+        return fig
+    c = with_effects(allc, margin=margin) if "effect" not in allc else allc
+    best = c.loc[c.groupby("row", sort=False)["mean"].idxmax().dropna()]
+    order = list(dict.fromkeys(c["row"]))
+    best = best.set_index("row").reindex([r for r in order if r in set(best["row"])])
+    colors = {"supports": "C2", "opposes": "C3", "excludes": "C0", "unclear": "0.45", "too few": "0.65"}
+    words = {"supports": "compresses", "opposes": "I(X;T) rises", "excludes": "no compression",
+             "unclear": "unclear", "too few": "fewer than 3 seeds"}
+    fig, ax = plt.subplots(figsize=(9.6, 0.28 * len(best) + 1.6), layout="constrained")
+    y = np.arange(len(best))[::-1]
+    for eff, color in colors.items():
+        m = (best["effect"] == eff).to_numpy()
+        if not m.any():
+            continue
+        b = best[m]
+        lo = (b["mean"] - b["ci_low"]).clip(lower=0).fillna(0).to_numpy(dtype=float)
+        hi = (b["ci_high"] - b["mean"]).clip(lower=0).fillna(0).to_numpy(dtype=float)
+        if eff == "too few":  # no interval from fewer than 3 seeds (the rule book's MIN_SEEDS)
+            lo, hi = 0 * lo, 0 * hi
+        ax.errorbar(b["mean"].to_numpy(dtype=float), y[m], xerr=[lo, hi], fmt="o", ms=4, capsize=2, color=color,
+                    label=words[eff], lw=1)
+    ax.axvline(margin, color="k", ls=":", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.6)
+    ax.set_yticks(y, [" / ".join(panel_title(p) for p in str(r).split(" / ")) + f" (layer {int(L)})"
+                      for r, L in zip(best.index, best["layer"])], fontsize=7)
+    ax.set_xlabel("drop of I(X;T) of the most compressing hidden layer [bits] (dotted: the margin)")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
 
 
 def overview_cells(allc: pd.DataFrame) -> pd.DataFrame:

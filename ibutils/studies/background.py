@@ -152,7 +152,7 @@ def derivative_table(names, points=(0.0, 2.0, 5.0)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_derivatives(names, lo: float = -5.0, hi: float = 5.0, n: int = 401, ncols: int = 4):
+def plot_derivatives(names, lo: float = -5.0, hi: float = 5.0, n: int = 401, ncols: int = 3):
     """Each activation (thin) and its derivative (thick), coloured by saturation class."""
     from ..plots import activation_grid
 
@@ -494,7 +494,7 @@ def plot_optimisers(hist: pd.DataFrame, surface):
     import matplotlib.pyplot as plt
 
     w1, w2, loss = surface
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), layout="constrained")
     axes[0].contour(w1, w2, loss, levels=np.geomspace(loss.min() * 1.02, loss.max(), 15), colors="grey",
                     linewidths=0.6)
     for m, g in hist.groupby("method", sort=False):
@@ -568,7 +568,8 @@ def plot_ib_toy(p_xy, curve: pd.DataFrame):
 
     p = check_joint(p_xy)
     h_x, i_xy = entropy(p.sum(1)), mutual_information(p)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), gridspec_kw={"width_ratios": [0.8, 1.2, 1.2]})
+    fig, axes = plt.subplots(1, 3, figsize=(9.8, 3.4), gridspec_kw={"width_ratios": [0.8, 1.2, 1.2]},
+                             layout="constrained")
     ax = axes[0]
     im = ax.imshow(p, cmap="Blues")
     ax.grid(False)
@@ -585,7 +586,6 @@ def plot_ib_toy(p_xy, curve: pd.DataFrame):
     ax.semilogx(curve.beta, curve.ity, label="I(T;Y)")
     ax.set(xlabel="beta", ylabel="bits", title="against the trade-off")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -607,18 +607,18 @@ def slope_check(curve: pd.DataFrame, beta_c: float, *, step: float = 1e-3) -> pd
 def plot_encoders(curve: pd.DataFrame, results, betas):
     """The best encoder p(t|x) (black = 1) at the grid points nearest to ``betas``; columns sorted
     by p(t)."""
-    import matplotlib.pyplot as plt
+
+    from ..plots import panel_grid
 
     picks = [int(np.argmin(np.abs(curve.beta.to_numpy() - b))) for b in betas]
-    fig, axes = plt.subplots(1, len(picks), figsize=(3 * len(picks), 2.8))
-    for ax, i in zip(np.atleast_1d(axes), picks):
+    fig, axes = panel_grid(len(picks), panel=(3.1, 2.6))
+    for ax, i in zip(axes, picks):
         r = results[i]
         order = np.argsort(-r.p_t)
         ax.imshow(r.p_t_given_x[:, order], cmap="Greys", vmin=0, vmax=1)
         ax.grid(False)
         ax.set(title=f"beta = {r.beta:.2f}, {r.n_effective} cluster(s)", xlabel="t", ylabel="x",
                xticks=range(r.p_t.size), yticks=range(r.p_t_given_x.shape[0]))
-    fig.tight_layout()
     return fig
 
 

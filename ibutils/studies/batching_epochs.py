@@ -355,40 +355,40 @@ __all__ = [
 def plot_batching(tab: pd.DataFrame, layer: int):
     """Batching I(X;T) against the window end, one panel per bin count, one line per ``b``
     (means over seeds), for one layer."""
-    import matplotlib.pyplot as plt
+
+    from ..plots import panel_grid
 
     nbs = sorted(tab.n_bins.unique())
-    fig, axes = plt.subplots(1, len(nbs), figsize=(4.0 * len(nbs), 3.2), sharey=True, squeeze=False)
+    fig, axes = panel_grid(len(nbs), panel=(3.1, 2.8), sharey=True)
     d = tab[tab.layer == layer]
-    for ax, nb in zip(axes[0], nbs):
+    for ax, nb in zip(axes, nbs):
         m = d[d.n_bins == nb].groupby(["b", "epoch"])["ixt"].mean().reset_index()
         for i, (b, g) in enumerate(m.groupby("b")):
             ax.plot(g.epoch, g.ixt, marker="o", ms=3, color=f"C{i}", label=f"b = {b}")
         ax.set_xscale("log")
         ax.set_title(f"{nb} bins, layer {layer}", fontsize=10)
         ax.set_xlabel("last epoch of the window")
-    axes[0][0].set_ylabel("batching I(X;T) [bits]")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    axes[0].set_ylabel("batching I(X;T) [bits]")
+    axes[0].legend(fontsize=7)
     return fig
 
 
 def plot_schedules(mi: pd.DataFrame, chosen: Mapping[str, Sequence[int]], seed: int):
     """I(X;T) per layer of one seed, dense (lines) and at each sparse schedule's epochs (markers)."""
-    import matplotlib.pyplot as plt
+
+    from ..plots import epoch_axis, panel_grid, wrap_title
 
     d = mi[mi.seed == seed]
-    fig, axes = plt.subplots(1, len(chosen), figsize=(4.0 * len(chosen), 3.2), sharey=True, squeeze=False)
-    for ax, (name, ep) in zip(axes[0], chosen.items()):
+    fig, axes = panel_grid(max(len(chosen), 1), panel=(3.1, 2.8), sharey=True)
+    for ax, (name, ep) in zip(axes, chosen.items()):
         for i, (layer, g) in enumerate(d.groupby("layer")):
-            ax.plot(g.epoch + 1, g.ixt, color=f"C{i}", lw=0.8)
+            ax.plot(g.epoch, g.ixt, color=f"C{i}", lw=0.8)
             s = g[g.epoch.isin(ep)]
-            ax.plot(s.epoch + 1, s.ixt, "o", color=f"C{i}", ms=2.5)
-        ax.set_xscale("log")
-        ax.set_title(f"{name} ({len(ep)} evaluations)", fontsize=9)
-        ax.set_xlabel("epoch + 1")
-    axes[0][0].set_ylabel("I(X;T) [bits], 30 bins")
-    fig.tight_layout()
+            ax.plot(s.epoch, s.ixt, "o", color=f"C{i}", ms=2.5)
+        epoch_axis(ax)
+        ax.set_title(wrap_title(f"{name.replace('_', ' ')} ({len(ep)} evaluations)"), fontsize=9)
+
+    axes[0].set_ylabel("I(X;T) [bits], 30 bins")
     return fig
 
 

@@ -267,42 +267,42 @@ def train_and_count(data, activation: str, *, layers=(10, 7, 5, 4, 3), n_seeds: 
 def plot_exact_vs_binned(counts: pd.DataFrame, activations: Sequence[str]):
     """Exact (solid) and binned (dashed) I(X;T) against epoch, per layer, one panel per activation
     (means over seeds)."""
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(activations), figsize=(4.2 * len(activations), 3.4), sharey=True, squeeze=False)
-    for ax, a in zip(axes[0], activations):
+    from ..plots import epoch_axis, panel_grid, panel_title
+
+    fig, axes = panel_grid(len(activations), panel=(3.1, 2.9), sharey=True)
+    for ax, a in zip(axes, activations):
         m = counts[counts.activation == a].groupby(["layer", "epoch"])[["exact_ixt", "bin_ixt"]].mean().reset_index()
         for i, (layer, g) in enumerate(m.groupby("layer")):
-            ax.plot(g.epoch + 1, g.exact_ixt, color=f"C{i}", lw=1.6, label=f"layer {layer}")
-            ax.plot(g.epoch + 1, g.bin_ixt, color=f"C{i}", lw=1.0, ls="--")
-        ax.set_xscale("log")
-        ax.set_title(a, fontsize=10)
-        ax.set_xlabel("epoch + 1")
-    axes[0][0].set_ylabel("I(X;T) [bits]: exact (solid), binned (dashed)")
-    axes[0][0].legend(fontsize=7, ncol=2)
-    fig.tight_layout()
+            ax.plot(g.epoch, g.exact_ixt, color=f"C{i}", lw=1.6, label=f"layer {layer}")
+            ax.plot(g.epoch, g.bin_ixt, color=f"C{i}", lw=1.0, ls="--")
+        epoch_axis(ax)
+        ax.set_title(panel_title(a), fontsize=10)
+
+    axes[0].set_ylabel("I(X;T) [bits]\nexact (solid), binned (dashed)")
+    axes[0].legend(fontsize=7, ncol=2)
     return fig
 
 
 def plot_attribution(att: pd.DataFrame, activations: Sequence[str]):
     """Merges (distinct vectors lost) per layer by cause at the last stored epoch, summed over seeds."""
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(activations), figsize=(4.2 * len(activations), 3.2), squeeze=False)
+    from ..plots import panel_grid, panel_title
+
+    fig, axes = panel_grid(len(activations), panel=(3.1, 2.8))
     cols = {"merges_saturation": "exact +-1", "merges_zero": "exact 0", "merges_other": "rounding (other)"}
-    for ax, a in zip(axes[0], activations):
+    for ax, a in zip(axes, activations):
         d = att[att.activation == a]
         d = d[d.epoch == d.epoch.max()].groupby("layer")[list(cols)].sum()
         bottom = np.zeros(len(d))
         for i, (c, lab) in enumerate(cols.items()):
             ax.bar(d.index, d[c], bottom=bottom, color=f"C{i}", label=lab)
             bottom += d[c].to_numpy()
-        ax.set_title(a, fontsize=10)
+        ax.set_title(panel_title(a), fontsize=10)
         ax.set_xlabel("layer")
         ax.set_yscale("symlog", linthresh=1)
-    axes[0][0].set_ylabel("distinct vectors lost (sum over seeds)")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    axes[0].set_ylabel("distinct vectors lost\n(sum over seeds)")
+    axes[0].legend(fontsize=7)
     return fig
 
 

@@ -25,6 +25,7 @@ from ..mi.kde_wide import kde_channels, kde_from_dists, pairwise_distance_sample
 from ..nets import conv
 from ..publish.report import MARGIN_BITS, effect, verdict, verdict_all, verdict_any, verdict_at_setting, verdict_none, verdict_value
 from ..stats import ACCURACY_RANGE, compression, mean_ci
+from ._protocols import COINCIDE_DECADES, LAYERS, harmonics_run, loss_kink, snr_transition, timing_verdict
 
 CHAPTER = "Convolutional networks"
 SRC_003 = "CNN/SG study (2019), sec. 3.1"
@@ -787,3 +788,617 @@ def claims_noise(*, cal: pd.DataFrame, curve: pd.DataFrame, epochs: int, n_train
         verdict=verdict_none(effs) if effs else "inconclusive",
         note=f"absolute change between consecutive sizes >= {n_min} within the margin"), study, run))
     return rows
+
+
+# ------------------------------------------------------------------------------------ experiment 3
+#: An activity image is drawn as the CNN/SG study's Fig. 10 draws it: each input's layer activity scaled by
+#: that layer's largest value for the input ("100% white is the maximum value in a layer and 0% white is 0").
+#: A viewer sees grey levels, so the observer below reads four grey-level statistics of one image.
+GREY_STATS = ("mean_grey", "grey_spread", "black_share", "bright_share")
+#: grey levels below BLACK count as black, above BRIGHT as bright
+BLACK, BRIGHT = 0.05, 0.5
+#: accuracy above chance (0.5) that counts as telling the two apart (the rule book's margin, on an accuracy)
+ACC_MARGIN = 0.1
+#: the layers the study's claim is about: every layer but the prediction layer 5
+HIDDEN_CNN = (0, 1, 2, 3, 4)
+
+
+def grey_images(a) -> np.ndarray:
+    """Each input's activity as grey levels in [0, 1]: divided by the input's largest value in the layer.
+
+    Parameters
+    ----------
+    a : array ``(N, ...)``, one layer's activity for ``N`` inputs (ReLU and softmax layers are >= 0;
+        negative values would be drawn black and are clipped to 0).
+
+    Returns
+    -------
+    ``(N, D)`` grey levels; an input whose activity is all <= 0 is all black (zeros).
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim < 2 or len(a) == 0:
+        raise ValueError(f"activity must have shape (N, ...) with N >= 1, got {a.shape}")
+    a = a.reshape(len(a), -1)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("activity holds NaN or infinite values")
+    m = a.max(axis=1, keepdims=True)
+    return np.clip(np.divide(a, m, out=np.zeros_like(a), where=m > 0), 0.0, 1.0)
+
+
+def grey_stats(a) -> np.ndarray:
+    """The four :data:`GREY_STATS` of each input's image (:func:`grey_images`): mean grey level, its
+    standard deviation, the share of black (< :data:`BLACK`) and of bright (> :data:`BRIGHT`) pixels. ``(N, 4)``."""
+    g = grey_images(a)
+    return np.column_stack([g.mean(1), g.std(1), (g < BLACK).mean(1), (g > BRIGHT).mean(1)])
+
+
+def observer_accuracy(before, after, *, folds: int = 5, seed: int = 0) -> float:
+    """How well the grey statistics tell a trained network's images from an untrained one's.
+
+    A logistic regression on the standardised statistics of the images (``before``: untrained,
+    ``after``: trained; rows are images), scored by stratified ``folds``-fold cross-validation
+    (seeded). 0.5 is chance: the two cannot be told apart from what a viewer sees; 1.0 always.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    before, after = np.atleast_2d(np.asarray(before, float)), np.atleast_2d(np.asarray(after, float))
+    k = min(int(folds), len(before), len(after))
+    if k < 2:
+        raise ValueError(f"need at least 2 images before and after training, got {len(before)} and {len(after)}")
+    X = np.vstack([before, after])
+    y = np.r_[np.zeros(len(before)), np.ones(len(after))]
+    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
+    return float(cross_val_score(make_pipeline(StandardScaler(), LogisticRegression()), X, y, cv=split).mean())
+
+
+def run_activity(data: ConvData, *, seeds: Sequence[int], epochs: int = 12, lr: float = 1.0, batch_size: int = 128,
+                 n_show: int = 2) -> dict:
+    """Train seed 003's CNN per seed and record every layer's activity images before and after training.
+
+    Returns ``{"metrics", "stats", "shown"}``: the per-epoch metrics; the grey statistics of every MI
+    image (``seed, epoch, layer, input`` and :data:`GREY_STATS`) at epochs 0 and ``epochs``; and for
+    the first seed the activities of the first ``n_show`` MI images, ``{(epoch, layer): array}``.
+    """
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs!r}")
+    seeds = [int(s) for s in seeds]
+    layers = conv.layer_numbers("mnist_cnn")
+    stats, shown = [], {}
+
+    def on_snapshot(seed, epoch, acts):
+        for layer, a in zip(layers, acts):
+            s = grey_stats(a)
+            stats.append(pd.DataFrame({"seed": seed, "epoch": epoch, "layer": layer, "input": np.arange(len(a)),
+                                       **{k: s[:, i] for i, k in enumerate(GREY_STATS)}}))
+            if seed == seeds[0]:
+                shown[(epoch, layer)] = np.asarray(a[:int(n_show)])
+
+    run = conv.train_conv(data.X_train, data.y_train, arch="mnist_cnn", seeds=seeds, epochs=epochs,
+                          optimizer="adadelta", lr=lr, batch_size=batch_size, X_eval=data.X_test, y_eval=data.y_test,
+                          X_mi=data.X_mi, snapshot_epochs=(0, int(epochs)), on_snapshot=on_snapshot)
+    return dict(metrics=run.metrics, stats=pd.concat(stats, ignore_index=True), shown=shown)
+
+
+def observer_table(stats: pd.DataFrame, *, folds: int = 5) -> pd.DataFrame:
+    """:func:`observer_accuracy` per seed and layer (first vs last epoch): ``seed, layer, accuracy``."""
+    first, last = int(stats.epoch.min()), int(stats.epoch.max())
+    if first == last:
+        raise ValueError("stats must hold two epochs (before and after training)")
+    rows = []
+    for (seed, layer), g in stats.groupby(["seed", "layer"]):  # loop over seeds x 6 layers, each a small fit
+        b = g[g.epoch == first].sort_values("input")[list(GREY_STATS)].to_numpy()
+        a = g[g.epoch == last].sort_values("input")[list(GREY_STATS)].to_numpy()
+        rows.append(dict(seed=int(seed), layer=int(layer), accuracy=observer_accuracy(b, a, folds=folds, seed=int(seed))))
+    return pd.DataFrame(rows)
+
+
+def observer_summary(obs: pd.DataFrame) -> pd.DataFrame:
+    """Mean observer accuracy per layer with its 95% interval over seeds (clipped to [0, 1])."""
+    rows = []
+    for layer, g in obs.groupby("layer"):
+        m, lo, hi = mean_ci(g.accuracy.to_numpy(), bounds=ACCURACY_RANGE)
+        rows.append(dict(layer=int(layer), accuracy=m, ci_low=lo, ci_high=hi, n_seeds=int(g.seed.nunique())))
+    return pd.DataFrame(rows)
+
+
+def grey_table(stats: pd.DataFrame) -> pd.DataFrame:
+    """Mean grey statistics per layer before and after training (mean over images, then over seeds)."""
+    per_seed = stats.groupby(["seed", "layer", "epoch"], as_index=False)[list(GREY_STATS)].mean()
+    t = per_seed.groupby(["layer", "epoch"], as_index=False)[list(GREY_STATS)].mean()
+    return t.round(3)
+
+
+def mosaic(a) -> np.ndarray:
+    """One input's layer activity as one 2-D image: the channels of an ``(H, W, C)`` map tiled in a grid of
+    ``ceil(sqrt C)`` columns (gaps NaN), a vector of ``D`` values as a near-square grid (row-major)."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 3:
+        H, W, C = a.shape
+        cols = int(np.ceil(np.sqrt(C)))
+        rows = int(np.ceil(C / cols))
+        out = np.full((rows * (H + 1) - 1, cols * (W + 1) - 1), np.nan)
+        for c in range(C):  # loop over channels of one image (display only)
+            r, k = divmod(c, cols)
+            out[r * (H + 1):r * (H + 1) + H, k * (W + 1):k * (W + 1) + W] = a[:, :, c]
+        return out
+    v = a.reshape(-1)
+    cols = int(np.ceil(np.sqrt(len(v))))
+    rows = int(np.ceil(len(v) / cols))
+    out = np.full(rows * cols, np.nan)
+    out[:len(v)] = v
+    return out.reshape(rows, cols)
+
+
+#: the layers drawn in the activity figure (layer 3 is layer 2's max-pool output flattened: the same values)
+SHOWN_LAYERS = (0, 1, 2, 4, 5)
+LAYER_WORDS = {0: "conv 32", 1: "conv 64", 2: "max-pool", 3: "flatten", 4: "dense 128", 5: "prediction (softmax)"}
+
+
+def activity_figure(shown: dict, image, *, index: int = 0, layers: Sequence[int] = SHOWN_LAYERS):
+    """Seed 003's Fig. 10: one input (top) and each layer's activity for it before (left) and after
+    (right) training, grey scale, white = the layer's largest value for this input (channels of a conv
+    layer tiled, separated by blue gaps; a dense layer's units in a near-square grid)."""
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("gray").with_extremes(bad="#6a8fc0")  # the gaps between channels: blue, not a grey level
+    epochs = sorted({e for e, _ in shown})
+    first, last = epochs[0], epochs[-1]
+    fig, axes = plt.subplots(len(layers) + 1, 2, figsize=(6.4, 1.9 * (len(layers) + 1)), squeeze=False)
+    axes[0][0].imshow(np.asarray(image).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+    axes[0][0].set_title("input image", fontsize=9)
+    axes[0][1].axis("off")
+    for r, layer in enumerate(layers, start=1):
+        for c, ep in enumerate((first, last)):
+            a = shown[(ep, layer)][index]
+            g = grey_images(a[None])[0].reshape(a.shape)
+            ax = axes[r][c]
+            ax.imshow(mosaic(g), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(f"layer {layer} ({LAYER_WORDS[layer]}), {'before' if c == 0 else 'after'} training", fontsize=8)
+    for ax in np.ravel(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def observer_figure(summary: pd.DataFrame):
+    """Observer accuracy per layer (mean and 95% interval over seeds), chance and the margin."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.4, 3.2))
+    s = summary.sort_values("layer")
+    x = np.arange(len(s))
+    ax.errorbar(x, s.accuracy, yerr=np.vstack([s.accuracy - s.ci_low, s.ci_high - s.accuracy]), fmt="o", capsize=3)
+    ax.axhline(0.5, color="k", lw=0.8, ls="--", label="chance")
+    ax.axhspan(0.5 - ACC_MARGIN, 0.5 + ACC_MARGIN, color="0.85", label="within the margin of chance")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{int(l)}\n{LAYER_WORDS[int(l)]}" for l in s.layer], fontsize=7)
+    ax.set_ylim(0.0, 1.05)
+    ax.set_ylabel("accuracy: trained vs untrained")
+    ax.set_xlabel("layer")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def claims_activity(obs: pd.DataFrame, *, epochs: int, n_train: int, margin: float = ACC_MARGIN) -> list[dict]:
+    """Claims rows of the activation-method page (checklist Part D row 5; seed 003 Fig. 10).
+
+    Rule: the claim "without the prediction layer it is hard to tell the trained network from the untrained
+    one" is an absent effect in every hidden layer 0-4 (:data:`HIDDEN_CNN`): per layer the observer's accuracy
+    minus chance, mean and 95% interval over seeds, judged by :func:`ibutils.publish.report.effect` with an
+    accuracy margin of ``margin`` and combined by ``verdict_none`` (reproduced when every interval lies within
+    the margin of chance, contradicted when some layer's lies above it). The prediction layer telling them
+    apart is a demonstration row (``verdict_all`` on layer 5).
+    """
+    n_seeds = int(obs.seed.nunique()) if len(obs) else 0
+    base = dict(source=f"{SRC_003}, Fig. 10", n_seeds=n_seeds, epochs=int(epochs), study_seeds=5, study_epochs=12)
+    effs, parts = {}, {}
+    for layer, g in obs.groupby("layer"):
+        acc = g.accuracy.to_numpy(np.float64)
+        m, lo, hi = mean_ci(acc, bounds=ACCURACY_RANGE)  # an accuracy's interval lies in [0, 1]
+        effs[int(layer)] = effect((m - 0.5, lo - 0.5, hi - 0.5), n=int(np.isfinite(acc).sum()), margin=margin)
+        parts[int(layer)] = f"{_r(m):.2f} [{_r(lo):.2f}, {_r(hi):.2f}]"
+    hidden = [effs[l] for l in HIDDEN_CNN if l in effs]
+    note = (f"an observer reading four grey-level statistics of one image (cross-validated logistic regression); "
+            f"chance 0.5, margin {margin:g}; trained on {int(n_train):,} images")
+    rows = [dict(base, claim="Activation images: without the prediction layer, trained and untrained look alike",
+                 reported="hard to tell which is the trained network without looking at the prediction layer",
+                 measured="observer accuracy per layer " + "; ".join(f"{l}: {p}" for l, p in parts.items()),
+                 verdict=verdict_none(hidden) if len(hidden) == len(HIDDEN_CNN) else "inconclusive", note=note),
+            dict(base, claim="Activation images: the prediction layer tells trained from untrained",
+                 kind="demonstration", reported="(implied) the prediction layer shows the difference",
+                 measured=f"observer accuracy at layer 5: {parts.get(5, 'n/a')}",
+                 verdict=verdict_all([effs[5]]) if 5 in effs else "inconclusive", note=note)]
+    return rows
+
+
+# ------------------------------------------------------------------------------------ experiment 7: the overview
+#: the chapter's pages, in reading order (the overview reads their tables)
+PAGES = ("convolutional_cnn", "convolutional_noise", "convolutional_mlp", "convolutional_activity", "convolutional_snr",
+         "convolutional_lenet")
+#: which recorded layers are convolutional (the rest are dense): the CNN's 0-3, LeNet's 1-2
+CONV_LAYERS = {"CNN, concat": (0, 1, 2, 3), "CNN, mean": (0, 1, 2, 3), "LeNet": (1, 2), "FCN": ()}
+
+
+def movement_table(cnn_mi: pd.DataFrame | None, lenet_mi: pd.DataFrame | None, *, lenet_noise: str = "0.1",
+                   lenet_bound: str = "lower") -> pd.DataFrame:
+    """How far training moves each layer in the plane: first -> last snapshot, per network and layer.
+
+    The CNN page's upper bound (concat and mean methods) and the LeNet page's ``lenet_bound`` at s^2 =
+    ``lenet_noise`` (LeNet and the FCN); per seed the change of ``I(X;T)`` and ``I(T;Y)``, then mean and 95%
+    interval over seeds. Columns ``network, layer, kind`` (``convolutional``/``dense``), ``d_ixt``,
+    ``d_ixt_lo``, ``d_ixt_hi``, ``d_ity``, ``d_ity_lo``, ``d_ity_hi``, ``n_seeds``. Missing tables give no rows.
+    """
+    parts = []
+    if cnn_mi is not None and len(cnn_mi):
+        up = cnn_mi[cnn_mi.bound == "upper"]
+        for method in ("concat", "mean"):
+            parts.append((f"CNN, {method}", up[up.method == method]))
+    if lenet_mi is not None and len(lenet_mi):
+        sel = lenet_mi[(lenet_mi.noise.astype(str) == str(lenet_noise)) & (lenet_mi.bound == lenet_bound)]
+        parts += [("LeNet", sel[sel.arch == "lenet"]), ("FCN", sel[sel.arch == "fcn"])]
+    rows = []
+    for network, t in parts:
+        if t.empty:
+            continue
+        for layer, g in t.groupby("layer"):
+            first, last = g.epoch.min(), g.epoch.max()
+            row = dict(network=network, layer=int(layer),
+                       kind="convolutional" if int(layer) in CONV_LAYERS[network] else "dense")
+            for q in ("ixt", "ity"):
+                p = g.pivot_table(index="seed", columns="epoch", values=q)
+                (m, lo, hi), n = _ci_n(p[last] - p[first])
+                row.update({f"d_{q}": m, f"d_{q}_lo": lo, f"d_{q}_hi": hi, "n_seeds": n})
+            rows.append(row)
+    cols = ["network", "layer", "kind", "d_ixt", "d_ixt_lo", "d_ixt_hi", "d_ity", "d_ity_lo", "d_ity_hi", "n_seeds"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def movement_sentence(tab: pd.DataFrame) -> str:
+    """What convolution changes in the plane, from :func:`movement_table`: per network, the largest change of
+    ``I(X;T)`` (absolute, mean over seeds) among its convolutional and among its dense layers."""
+    if tab.empty:
+        return "no results of the chapter's pages were found"
+    out = []
+    for network, g in tab.groupby("network", sort=False):
+        bits = []
+        for kind in ("convolutional", "dense"):
+            k = g[g.kind == kind]
+            if len(k):
+                i = k.d_ixt.abs().idxmax()
+                bits.append(f"its {kind} layers by at most {_r(abs(k.d_ixt[i])):.2f} bits (layer {int(k.layer[i])})")
+        out.append(f"{network}: {' and '.join(bits)}")
+    return "; ".join(out)
+
+
+def movement_figure(tab: pd.DataFrame):
+    """The overview's headline figure: how far training moves each layer's ``I(X;T)`` (first -> last
+    snapshot, mean and 95% interval over seeds), convolutional layers next to dense ones, per network."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9.0, 3.4))
+    if tab.empty:
+        ax.text(0.5, 0.5, "no results of the chapter's pages yet", ha="center", va="center", transform=ax.transAxes)
+        ax.axis("off")
+        return fig
+    colors = {"convolutional": "#1f77b4", "dense": "#ff7f0e"}
+    x, ticks, labels, pos = [], [], [], 0.0
+    for network, g in tab.groupby("network", sort=False):
+        start = pos
+        for _, r in g.iterrows():  # one bar per layer (display only)
+            ax.bar(pos, r.d_ixt, color=colors[r.kind], width=0.8,
+                   yerr=[[r.d_ixt - r.d_ixt_lo], [r.d_ixt_hi - r.d_ixt]], capsize=2)
+            x.append(pos)
+            labels.append(str(int(r.layer)))
+            pos += 1.0
+        ticks.append(((start + pos - 1.0) / 2.0, network))
+        pos += 1.0
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=7)
+    for xm, name in ticks:
+        ax.text(xm, -0.16, name, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylabel("change of I(X;T) [bits]")
+    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()],
+              labels=[f"{k} layer" for k in colors], fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------ experiment 5: parallel-network SNR
+#: the binning of Shwartz-Ziv & Tishby's plane (30 edges on [-1, 1], their rule), the harmonics chapter's main estimator
+TISHBY_BINS = {"name": "tishby30", "kind": "binning", "strategy": "tishby", "n_bins": 30, "value_range": [-1, 1]}
+
+
+def run_parallel_snr(*, n_seeds: int, seed: int = 0, steps: int, n_records: int = 300, n_snapshots: int = 40, lr: float = 4e-4,
+                     batch_size: int = 256, activation: str = "tanh", split: str = "saxe") -> dict:
+    """The CNN/SG study's parallel-network SNR protocol on Shwartz-Ziv & Tishby's setting, next to the
+    book's per-epoch protocol (seed 003, Sec. 2.3.3; checklist Part D row 7).
+
+    Seeds ``seed .. seed + n_seeds - 1`` (initial weights, the minibatches), the same in both protocols.
+    Parallel: per seed, one 12-10-7-5-4-3-2 network per fixed minibatch of ``batch_size`` (Adam ``lr``), each
+    trained only on its minibatch for ``steps`` steps (:func:`ibutils.nets.parallel.train_parallel`); the
+    gradient statistics across them at ``n_records`` log-spaced steps, I(X;T) and I(T;Y) by Shwartz-Ziv &
+    Tishby's binning on all 4,096 patterns at ``n_snapshots`` log-spaced steps (mean over the seed's
+    networks). Per-epoch: the same seeds trained by minibatch Adam for ``steps`` epochs
+    (:func:`ibutils.studies._protocols.harmonics_run`), the SNR over the minibatches of each epoch.
+
+    Returns ``{"parallel": ParallelResult, "per_epoch": HarmonicsRun, "n_parallel", "steps"}``.
+    """
+    from functools import partial
+
+    from ..data import load_harmonics
+    from ..mi.binning import binning
+    from ..nets.parallel import log_steps, train_parallel
+    from ..quiet import quiet
+
+    seeds = list(range(int(seed), int(seed) + int(n_seeds)))
+    data = load_harmonics(split)
+    X_probe = np.concatenate([data.X_train, data.X_test])
+    y_probe = np.concatenate([data.y_train, data.y_test])
+    snaps = np.unique(np.r_[0, log_steps(steps, n_snapshots)])
+    est = partial(binning, n_bins=TISHBY_BINS["n_bins"], value_range=tuple(TISHBY_BINS["value_range"]),
+                  strategy=TISHBY_BINS["strategy"])
+    with quiet(ignore_warnings="IProgress not found"):
+        par = train_parallel(data.X_train, data.y_train, layers=LAYERS, activation=activation, batch_size=batch_size,
+                             seeds=seeds, steps=steps, lr=lr, record_steps=log_steps(steps, n_records), snapshot_steps=snaps,
+                             X_probe=X_probe, y_probe=y_probe, estimator=est)
+        run, _ = harmonics_run([TISHBY_BINS], epochs=int(steps), split=split, snapshots=int(n_snapshots),
+                               activation=activation, n_seeds=int(n_seeds), seed=int(seed), batch_size=batch_size, lr=lr,
+                               optimizer="adam")
+    return dict(parallel=par, per_epoch=run, n_parallel=par.n_parallel, steps=int(steps))
+
+
+def parallel_timing(par, *, window: int = 9, threshold: float = MARGIN_BITS) -> pd.DataFrame:
+    """Per seed and hidden layer of the parallel protocol: the SNR transition (:func:`snr_transition` on the
+    log-spaced records, so the running mean spans ``window`` records, a window in log time), the loss kink
+    (:func:`loss_kink` on the seed's mean training loss: each network's loss on its own minibatch, the only data it
+    trains on) and the start of compression (the located peak of
+    the seed's mean I(X;T), :func:`ibutils.stats.compression`, for layers whose cross-fitted drop exceeds
+    ``threshold``); gaps in decades ``log10((a + 1) / (b + 1))``."""
+    g = par.grads.rename(columns={"step": "epoch"})
+    trans = snr_transition(g, window=window)
+    kink = loss_kink(par.loss.rename(columns={"step": "epoch"}).assign(split="train"))
+    comp = compression(par.mi.rename(columns={"step": "epoch"}), threshold=threshold)
+    out = trans.merge(kink, on="seed", how="left").merge(comp[["seed", "layer", "drop", "compresses", "peak_epoch"]],
+                                                         on=["seed", "layer"], how="left")
+    out = out[out.layer < out.layer.max()].copy()  # hidden layers (the read-out left out)
+    out["onset_epoch"] = np.where(out.compresses.fillna(False).astype(bool), out.peak_epoch, np.nan)
+    out["kink_gap"] = np.log10((out.kink_epoch + 1) / (out.transition_epoch + 1))
+    out["onset_gap"] = np.log10((out.onset_epoch + 1) / (out.transition_epoch + 1))
+    return out.rename(columns={"epoch": "step"}).reset_index(drop=True)
+
+
+def per_epoch_timing(run, *, window: int = 9) -> pd.DataFrame:
+    """Per seed and hidden layer: the per-epoch protocol's SNR transition (``transition_epoch``)."""
+    t = snr_transition(run.grads, window=window)
+    return t[t.layer < t.layer.max()].reset_index(drop=True)
+
+
+def _seed_mean(t: pd.DataFrame, col: str) -> pd.Series:
+    return t.dropna(subset=[col]).groupby("seed")[col].mean()
+
+
+def claims_parallel_snr(par_t: pd.DataFrame, epoch_t: pd.DataFrame, *, steps: int, n_parallel: int,
+                        study_seeds: int = 50, study_epochs: int = 8000, coincide: float = COINCIDE_DECADES) -> list[dict]:
+    """Claims rows of the parallel-network SNR page (checklist Part D row 7).
+
+    Rule: "at the same time" means the gap between the two events, in decades of steps, is absent:
+    :func:`ibutils.studies._protocols.timing_verdict` (the rule book's ``verdict_none`` over both directions
+    with margin ``coincide`` decades) on the per-seed mean gap over the hidden layers, as the harmonics chapter
+    tests the per-epoch protocol. (1) the SNR drops at the loss kink; (2) compression starts at the SNR drop;
+    (3, a demonstration) the two protocols put the SNR drop at the same time.
+    """
+    base = dict(source="Shwartz-Ziv & Tishby 2017, as the CNN/SG study (2019, Sec. 2.3.3) defines the protocol",
+                epochs=int(steps), study_seeds=int(study_seeds), study_epochs=int(study_epochs))
+    rows = []
+    (tr, trlo, trhi) = mean_ci(np.log10(par_t.transition_epoch.dropna().to_numpy(float) + 1))
+    fall = mean_ci(par_t.drop_decades.dropna().to_numpy(float))
+    where = (f"SNR drop at step {10 ** tr - 1:.0f} [{10 ** trlo - 1:.0f}, {10 ** trhi - 1:.0f}] (geometric mean over seeds and layers), "
+             f"by {_fmt(fall, 2)} decades" if np.isfinite(tr) else "no SNR drop found")
+    for col, claim, reported in (
+            ("kink_gap", "Parallel networks: the gradient SNR drops at the loss kink",
+             "the SNR of the gradients rapidly decreases when the training loss kinks"),
+            ("onset_gap", "Parallel networks: compression starts when the gradient SNR drops",
+             "I(X;T) stops increasing and starts to decrease at the SNR drop")):
+        gaps = _seed_mean(par_t, col)
+        v, word, mci, n = timing_verdict(gaps, coincide=coincide)
+        rows.append(dict(base, claim=claim, reported=reported, n_seeds=n, verdict=v,
+                         measured=f"{where}; {col.split('_')[0]} minus SNR drop: {_fmt(mci, 2)} decades over {n} seeds",
+                         note=f"{n_parallel} networks per seed, one per fixed minibatch; coincidence within {coincide:g} "
+                              f"decades; seeds without a compressing hidden layer are left out of the second row"))
+    both = par_t[["seed", "layer", "transition_epoch"]].merge(epoch_t[["seed", "layer", "transition_epoch"]],
+                                                              on=["seed", "layer"], suffixes=("_par", "_epoch"))
+    both["gap"] = np.log10((both.transition_epoch_par + 1) / (both.transition_epoch_epoch + 1))
+    gaps = _seed_mean(both, "gap")
+    v, word, mci, n = timing_verdict(gaps, coincide=coincide)
+    rows.append(dict(base, claim="The parallel and the per-epoch protocol put the SNR drop at the same time",
+                     kind="demonstration", reported="(the study defines the parallel protocol as what Tishby's plot shows)",
+                     n_seeds=n, verdict=v, measured=f"parallel minus per-epoch: {_fmt(mci, 2)} decades over {n} seeds",
+                     note="the per-epoch protocol: the SNR over the minibatches of one epoch of minibatch Adam"))
+    return rows
+
+
+def parallel_snr_figure(par, run):
+    """Three panels: the training loss of the parallel networks (mean over seeds), the gradient SNR per layer
+    under the parallel protocol, and under the per-epoch protocol (mean of log10 SNR over seeds)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(10.0, 3.3))
+    loss = par.loss[par.loss.step > 0].groupby("step")[["loss", "loss_all"]].mean()
+    axes[0].plot(loss.index, loss["loss"], color="k", label="own minibatch (training loss)")
+    axes[0].plot(loss.index, loss["loss_all"], color="k", ls="--", label="whole training set")
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("cross-entropy (mean of the networks)")
+    axes[0].set_title("parallel networks: loss", fontsize=9)
+    axes[0].legend(fontsize=6)
+    for ax, g, x, title in ((axes[1], par.grads, "step", "parallel networks: SNR"),
+                            (axes[2], run.grads, "epoch", "minibatch Adam: SNR per epoch")):
+        g = g[np.isfinite(g.snr) & (g.snr > 0)].assign(lsnr=lambda d: np.log10(d.snr))
+        s = g.groupby(["layer", x]).lsnr.mean().reset_index()
+        layers = sorted(s.layer.unique())
+        cmap = plt.get_cmap("viridis", max(len(layers), 2))
+        for i, layer in enumerate(layers):
+            t = s[s.layer == layer]
+            ax.plot(t[x], 10 ** t.lsnr, color=cmap(i), lw=1, label=f"layer {int(layer)}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.set_ylabel("gradient SNR")
+        ax.set_title(title, fontsize=9)
+    axes[2].legend(fontsize=6, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def parallel_mi_figure(par):
+    """I(X;T) per layer of the parallel networks against the step (mean over seeds of each seed's mean over
+    its networks), Shwartz-Ziv & Tishby's binning on all 4,096 patterns."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.3))
+    s = par.mi.groupby(["layer", "step"])[["ixt", "ity"]].mean().reset_index()
+    layers = sorted(s.layer.unique())
+    cmap = plt.get_cmap("viridis", max(len(layers), 2))
+    for i, layer in enumerate(layers):
+        t = s[(s.layer == layer)]
+        axes[0].plot(t.step + 1, t.ixt, color=cmap(i), lw=1, marker="o", ms=2, label=f"layer {int(layer)}")
+        axes[1].plot(t.ixt, t.ity, color=cmap(i), lw=1, marker="o", ms=2)
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("step + 1")
+    axes[0].set_ylabel("I(X;T) [bits]")
+    axes[1].set_xlabel("I(X;T) [bits]")
+    axes[1].set_ylabel("I(T;Y) [bits]")
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------ experiment 4: the study's MLP check
+#: the two readings of the CNN/SG study's MLP: its text (two layers of 20) and Saxe et al.'s ibsgd code (three)
+MLP_ARCHS = {"text: 1024-20-20": (1024, 20, 20), "ibsgd: 1024-20-20-20": (1024, 20, 20, 20)}
+#: the study's own run time, "from compiling the network to the plot", on a Colab GPU (Sec. 3.1, Fig. 5)
+STUDY_SECONDS = 50.0
+#: the samples the KDE runs on: the study's bound function sums over its N training examples (Sec. 3.2.4),
+#: Saxe et al.'s code measures the test images (``activity_tst``)
+MLP_SAMPLES = ("training images", "test images")
+
+
+def run_mlp_check(data: ConvData, *, seeds: Sequence[int], epochs: int = 20, lr: float = 1e-3, batch_size: int = 128,
+                  noise_variance: float = 0.1, n_mi: int = 1000, sample_seed: int = 3) -> dict:
+    """The CNN/SG study's check of its information-plane code against Saxe et al.'s (Sec. 3.1, Fig. 5).
+
+    Both readings of the MLP (:data:`MLP_ARCHS`; tanh, softmax read-out) are trained per seed by minibatch SGD
+    (``lr``, ``batch_size``) for ``epochs`` epochs; at every epoch (0 = before training) the KDE upper and lower
+    bounds at ``noise_variance`` are measured on the same network's activity on ``n_mi`` stratified training
+    images (the study's sum runs over training examples) and on ``n_mi`` test images (Saxe et al.'s code).
+
+    Returns ``{"mi", "metrics", "seconds"}``: tidy rows ``arch, sample, seed, epoch, layer, bound, ixt, ity``;
+    the metrics with an ``arch`` column; the wall time of each architecture's training and measurement
+    (not deterministic: shown, never compared).
+    """
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    tr = stratified_subset(data.y_train, int(n_mi), seed=int(sample_seed))
+    te = np.arange(min(int(n_mi), len(data.y_mi)))
+    X_both = np.concatenate([data.X_train[tr], data.X_mi[te]])
+    ys = {MLP_SAMPLES[0]: data.y_train[tr], MLP_SAMPLES[1]: data.y_mi[te]}
+    n_tr = len(tr)
+    rows, metrics, seconds = [], [], {}
+    for arch, hidden in MLP_ARCHS.items():
+        layers = conv.layer_numbers("dense", hidden)
+
+        def on_snapshot(seed, epoch, acts):
+            with threadpool_limits(limits=1, user_api="blas"):  # see measure_snapshot
+                for layer, a in zip(layers, acts):
+                    for sample, part in zip(MLP_SAMPLES, (a[:n_tr], a[n_tr:])):
+                        res = kde_from_dists(pairwise_sq_dists(part), ys[sample], noise_variances=[noise_variance],
+                                             bounds=("upper", "lower"))
+                        for (_, b), pair in res.items():
+                            rows.append(dict(arch=arch, sample=sample, seed=seed, epoch=epoch, layer=int(layer), bound=b,
+                                             ixt=pair.ixt, ity=pair.ity))
+
+        t0 = time.perf_counter()
+        run = conv.train_conv(data.X_train, data.y_train, arch="dense", hidden=hidden, activation="tanh", seeds=seeds,
+                              epochs=epochs, optimizer="sgd", lr=lr, batch_size=batch_size, X_eval=data.X_test,
+                              y_eval=data.y_test, X_mi=X_both, snapshot_epochs=range(int(epochs) + 1),
+                              on_snapshot=on_snapshot)
+        seconds[arch] = (time.perf_counter() - t0) / max(len(seeds), 1)
+        metrics.append(run.metrics.assign(arch=arch))
+    return dict(mi=pd.DataFrame(rows), metrics=pd.concat(metrics, ignore_index=True), seconds=seconds)
+
+
+def sample_gaps(mi: pd.DataFrame) -> pd.DataFrame:
+    """Per architecture, bound, seed and layer: the largest absolute difference over the epochs between the
+    plane measured on training images and on test images (``dx`` for I(X;T), ``dy`` for I(T;Y), bits)."""
+    key = ["arch", "bound", "seed", "epoch", "layer"]
+    p = mi.pivot_table(index=key, columns="sample", values=["ixt", "ity"])
+    d = pd.DataFrame({"dx": (p["ixt"][MLP_SAMPLES[0]] - p["ixt"][MLP_SAMPLES[1]]).abs(),
+                      "dy": (p["ity"][MLP_SAMPLES[0]] - p["ity"][MLP_SAMPLES[1]]).abs()}).reset_index()
+    return d.groupby(["arch", "bound", "seed", "layer"], as_index=False)[["dx", "dy"]].max()
+
+
+def claims_mlp(gaps: pd.DataFrame, *, epochs: int, n_train: int, margin: float = MARGIN_BITS,
+               study: dict | None = None) -> list[dict]:
+    """Claims rows of the MLP check (checklist Part D row 1; seed 003 Fig. 5).
+
+    Rule: "strong agreement" of the two planes is an absent difference: per architecture, bound and layer the
+    largest difference over the epochs between the plane on training images and on test images, mean and 95%
+    interval over seeds, judged by ``effect`` with the rule book's margin and combined by ``verdict_none`` over
+    every layer, bound and both axes. The study's setting: 20 epochs on the 60,000 training images (another
+    setting gives "different setting", with the rules' verdict in the note).
+    """
+    study = study or {"n_train": 60000, "epochs": 20}
+    rows = []
+    for arch, g in gaps.groupby("arch", sort=False):
+        effs, worst = [], []
+        for (bound, layer), h in g.groupby(["bound", "layer"]):
+            for q in ("dx", "dy"):
+                mci, n = _ci_n(h[q])
+                effs.append(effect(mci, n=n, margin=margin))
+                worst.append((mci[0], f"{q} {bound} layer {int(layer)}"))
+        m, where = max(worst) if worst else (np.nan, "n/a")
+        n_seeds = int(g.seed.nunique())
+        row = dict(claim=f"The MLP's planes agree with Saxe et al.'s code ({arch})", source=f"{SRC_003}, Fig. 5",
+                   reported="strong agreement between the two sets of information-plane curves",
+                   measured=f"largest mean difference, training-image vs test-image KDE: {_r(m):.3f} bits ({where})",
+                   verdict=verdict_none(effs), n_seeds=n_seeds, epochs=int(epochs), study_seeds=5, study_epochs=20,
+                   note=f"no difference beyond {margin:g} bit in any layer, bound or axis; the two codes differ in the "
+                        f"sample the KDE sums over (training vs test images)")
+        rows.append(verdict_at_setting(row, study, {"n_train": int(n_train), "epochs": int(epochs)}))
+    return rows
+
+
+def mlp_planes_figure(mi: pd.DataFrame, *, arch: str, bound: str = "upper"):
+    """The study's Fig. 5 for one architecture: the plane on training images (left) and on test images
+    (right), mean over seeds, one line per layer over the epochs."""
+    import matplotlib.pyplot as plt
+
+    m = mi[(mi.arch == arch) & (mi.bound == bound)]
+    g = m.groupby(["sample", "layer", "epoch"], as_index=False)[["ixt", "ity"]].mean()
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), sharex=True, sharey=True)
+    layers = sorted(g.layer.unique())
+    cmap = plt.get_cmap("viridis", max(len(layers), 2))
+    for ax, sample in zip(axes, MLP_SAMPLES):
+        for i, layer in enumerate(layers):
+            s = g[(g["sample"] == sample) & (g.layer == layer)].sort_values("epoch")
+            ax.plot(s.ixt, s.ity, marker="o", ms=2, lw=1, color=cmap(i), label=f"layer {int(layer)}")
+        ax.set_title(f"KDE {bound} bound on {sample}", fontsize=9)
+        ax.set_xlabel("I(X;T) [bits]")
+    axes[0].set_ylabel("I(T;Y) [bits]")
+    axes[1].legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def seconds_text(seconds: dict) -> str:
+    """The measured wall time per seed of each architecture, next to the study's 50 s on a Colab GPU."""
+    parts = [f"{arch}: {s:.0f} s" for arch, s in seconds.items()]
+    return "; ".join(parts) + f" per seed (the study: {STUDY_SECONDS:.0f} s on a Colab GPU, for one network)"

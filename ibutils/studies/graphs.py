@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..mi.kde_bank import estimator_name, kde_multi
+from ..plots import panel_title
 from ..publish.report import MARGIN_BITS, effect, verdict_all, verdict_any, verdict_none, verdict_value, verdict_values
 from ..stats import compression, mean_ci
 
@@ -723,10 +724,56 @@ def claims_cross(viol: pd.DataFrame, overfit: pd.DataFrame) -> list[dict]:
             effs.append("supports" if e in ("excludes", "opposes") else ("opposes" if e == "supports" else "unclear"))
         ns.append(n)
         texts.append(f"{ds} ({'overfits' if over else 'does not overfit'}, gap {gaps.get(ds, np.nan):.2f}): {_fmt(mci)}")
-    return [_row("Planes misbehave (DPI violations) where the FCN overfits (Cora, names) and not where it does not (Tishby)",
+    missing = sorted({"Cora", "names", "Tishby", "MNIST"} - set(viol.dataset))
+    return [_row("Planes misbehave (DPI violations) where the FCN overfits (Cora, names) and not where it does not "
+                 "(Tishby, MNIST)",
                  "FCN planes flip exactly where the FCN overfits (Sec. 5.1.4)",
                  "largest I(X;T) rise between FCN layers (bits): " + "; ".join(texts), verdict_all(effs),
-                 min(ns) if ns else 0, 0, note="MNIST: see the MNIST chapter (its DPI rows)")]
+                 min(ns) if ns else 0, 0,
+                 note=("MNIST: Landsverk's FCN 1024-20-20-20 of the MNIST chapter (page mnist_fcn_lr1e5)"
+                       + (f"; no results yet for {', '.join(missing)}" if missing else "")))]
+
+
+
+def overview_text(snr_acc: pd.DataFrame | None, names_acc: pd.DataFrame | None, viol: pd.DataFrame,
+                  overfit: pd.DataFrame) -> str:
+    """The overview's summary of what inductive bias looks like in this part, computed from the pages' tables.
+
+    ``snr_acc``: the Cora SNR page's ``accuracy`` (``model, regime, split, seed, accuracy``, models gcn/fcn);
+    ``names_acc``: the names page's (rnn/fcn); ``viol``/``overfit`` from :func:`cross_tables`. Accuracy
+    differences are per seed (matched), mean and 95% interval in percentage points; a missing table is
+    said to be missing.
+    """
+    parts = []
+    for acc, model, what in ((snr_acc, "gcn", "On Cora the GCN's validation accuracy minus the FCN's is"),
+                             (names_acc, "rnn", "On names the RNN's minus the FCN's is")):
+        if acc is None or acc.empty:
+            parts.append(f"{what.split(' the ')[0]} there are no results yet")
+            continue
+        ev = acc[acc.split == "eval"]
+        bits = []
+        for regime, g in ev.groupby("regime", sort=True):
+            a = g.set_index(["model", "seed"]).accuracy
+            if model not in a.index.get_level_values(0) or "fcn" not in a.index.get_level_values(0):
+                continue
+            d = 100.0 * diff_per_seed(a.loc[model], a.loc["fcn"])
+            mci, n = _ci(d)
+            label = "" if regime == "names" else f" with the {regime} split"
+            bits.append(f"{_fmt(mci, 1)} points{label} ({n} seeds)")
+        parts.append(f"{what} {' and '.join(bits) if bits else 'not available'}")
+    if len(viol):
+        gaps = overfit.groupby("dataset").gap.mean()
+        worst = viol.groupby("dataset").violation.mean()
+        over = [d for d in worst.index if gaps.get(d, np.nan) > 0.1]
+        fine = [d for d in worst.index if d not in over]
+        words = []
+        if over:
+            words.append(f"where it overfits ({', '.join(over)}) the largest rise of I(X;T) from one layer to the next "
+                         f"reaches {max(worst[d] for d in over):.2f} bits (mean over seeds)")
+        if fine:
+            words.append(f"where it does not ({', '.join(fine)}) it reaches {max(worst[d] for d in fine):.2f} bits")
+        parts.append("For the FCN, " + "; ".join(words))
+    return ". ".join(parts) + "."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -743,31 +790,32 @@ def _band(ax, df, x, y, label, color):
 
 def accuracy_figure(metrics: pd.DataFrame, title: str | None = None):
     """Training (dashed) and validation (solid) accuracy per model, one panel per regime; mean with 95% bands."""
-    import matplotlib.pyplot as plt
+
+    from ..plots import panel_grid
 
     regimes = sorted(metrics.regime.unique())
-    fig, axes = plt.subplots(1, len(regimes), figsize=(4.6 * len(regimes), 3.2), squeeze=False)
-    for ax, regime in zip(axes[0], regimes):
+    fig, axes = panel_grid(len(regimes), panel=(3.2 if len(regimes) > 1 else 5.0, 3.0))
+    for ax, regime in zip(axes, regimes):
         for i, model in enumerate(sorted(metrics.model.unique())):
             m = metrics[(metrics.regime == regime) & (metrics.model == model)]
-            _band(ax, m[m.split == "eval"], "epoch", "accuracy", f"{model.upper()} validation", f"C{i}")
+            _band(ax, m[m.split == "eval"], "epoch", "accuracy", f"{panel_title(model)} validation", f"C{i}")
             tr = m[m.split == "train"].groupby("epoch").accuracy.mean()
-            ax.plot(tr.index, tr.values, color=f"C{i}", ls="--", lw=1, label=f"{model.upper()} train")
+            ax.plot(tr.index, tr.values, color=f"C{i}", ls="--", lw=1, label=f"{panel_title(model)} train")
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy")
-        ax.set_title(f"{title + ': ' if title else ''}{regime}", fontsize=10)
+        ax.set_title(f"{title + ': ' if title else ''}{panel_title(regime)}", fontsize=10)
         ax.legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 
 def snr_figure(grads: pd.DataFrame):
     """Normalised gradient mean (solid) and std (dashed) per layer, one panel per model and regime (mean over seeds)."""
-    import matplotlib.pyplot as plt
+
+    from ..plots import panel_grid
 
     keys = sorted(grads.groupby(["model", "regime"]).groups)
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.8 * len(keys), 3.1), squeeze=False, sharey=True)
-    for ax, (model, regime) in zip(axes[0], keys):
+    fig, axes = panel_grid(len(keys), panel=(3.1, 2.8), sharey=True)
+    for ax, (model, regime) in zip(axes, keys):
         g = grads[(grads.model == model) & (grads.regime == regime)]
         for l, h in g.groupby("layer"):
             m = h.groupby("epoch")[["grad_mean", "grad_std"]].mean()
@@ -775,28 +823,22 @@ def snr_figure(grads: pd.DataFrame):
             ax.plot(m.index, m.grad_std, color=f"C{l - 1}", lw=1, ls="--")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
-        ax.set_title(f"{model.upper()} {regime}", fontsize=10)
-    axes[0][0].set_ylabel("norm / ||W||")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+        ax.set_title(f"{panel_title(model)}, {panel_title(regime)}", fontsize=10)
+    axes[0].set_ylabel("norm / ||W||")
+    axes[0].legend(fontsize=7)
     return fig
 
 
 def planes_figure(mi: pd.DataFrame, keys: Sequence[str], estimators: Sequence[str], h_y: float | None = None):
-    """Information planes (mean over seeds), rows = ``keys`` (models), columns = ``estimators``."""
-    import matplotlib.pyplot as plt
+    """Information planes (mean over seeds), one per model in ``keys`` and estimator, models in turn:
+    at most 3 panels a row, titles in words, ONE colour bar over the epochs of all panels (a linear
+    scale: the graphs chapter snapshots at evenly spaced epochs). A dashed line marks H(Y)."""
+    from ..plots import planes_grid
 
-    from ..plots import info_plane
-
-    fig, axes = plt.subplots(len(keys), len(estimators), figsize=(4.4 * len(estimators), 3.4 * len(keys)), squeeze=False)
-    for i, k in enumerate(keys):
-        for j, est in enumerate(estimators):
-            ax = axes[i][j]
-            info_plane(mi[mi.key == k], estimator=est, ax=ax, title=f"{k.upper()}, {est}", log_epochs=False)
-            if h_y is not None:
-                ax.axhline(h_y, color="r", ls="--", lw=0.8)
-    fig.tight_layout()
-    return fig
+    frames = [(f"{panel_title(k)}, {panel_title(est)}", mi[(mi.key == k) & (mi.estimator == est)])
+              for k in keys for est in estimators]
+    return planes_grid(frames, ncols=min(len(estimators), 3) if len(estimators) > 1 else 3, log_epochs=False,
+                       share=False, h_y=h_y)
 
 
 def histogram_figure(hist: pd.DataFrame, variances: dict):
@@ -815,19 +857,21 @@ def histogram_figure(hist: pd.DataFrame, variances: dict):
 
 
 def mine_figure(curves: pd.DataFrame, title: str = ""):
-    """MINE critic training curves (bits against step), one line per critic seed, panels by layer and quantity."""
-    import matplotlib.pyplot as plt
+    """MINE critic training curves (bits against step), one line per critic seed, one panel per layer and
+    quantity (at most 3 a row, shared step axis)."""
+    from ..plots import panel_grid
 
     keys = sorted(curves.groupby(["quantity", "layer"]).groups)
-    fig, axes = plt.subplots(1, len(keys), figsize=(2.8 * len(keys), 2.8), squeeze=False)
-    for ax, (q, l) in zip(axes[0], keys):
+    fig, axes = panel_grid(max(len(keys), 1), panel=(3.1, 2.5))
+    for ax, (q, l) in zip(axes, keys):
         g = curves[(curves.quantity == q) & (curves.layer == l)]
         for i, (s, h) in enumerate(g.groupby("seed")):
             ax.plot(h.step, h.mi, color=f"C{i}", lw=1)
-        ax.set_title(f"{title} {'I(X;T)' if q == 'ixt' else 'I(T;Y)'} layer {l}", fontsize=8)
+        ax.set_title(f"{title + ': ' if title else ''}{'I(X;T)' if q == 'ixt' else 'I(T;Y)'}, layer {l}", fontsize=9)
         ax.set_xlabel("step")
-    axes[0][0].set_ylabel("DV bound [bits]")
-    fig.tight_layout()
+    for i, ax in enumerate(axes):
+        if i % 3 == 0:
+            ax.set_ylabel("DV bound [bits]")
     return fig
 
 
@@ -955,13 +999,28 @@ def cora_mine(data: dict, run: dict, mi_nodes, *, n_seeds: int, steps: int, seed
     return _with_kde(est, kd, int(run["seeds"][0]), e, noise_variance), curves
 
 
+def mnist_gap(metrics: pd.DataFrame) -> pd.Series:
+    """Per seed, train minus test accuracy at the last epoch that has both, from an MNIST page's ``metrics``
+    table (``seed, epoch, split, loss, accuracy``; split ``train``/``eval``)."""
+    p = metrics.pivot_table(index=["seed", "epoch"], columns="split", values="accuracy").dropna()
+    last = p.reset_index().sort_values("epoch").groupby("seed").tail(1).set_index("seed")
+    return (last["train"] - last["eval"]).rename("gap")
+
+
 def cross_tables(planes_mi, planes_acc, names_mi, names_acc, tishby_mi, tishby_acc,
-                 noise_variance: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 noise_variance: float = 0.1, mnist_mi=None, mnist_metrics=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gather, from the saved tables of the other pages, the FCN's DPI violation per seed (lower bound at
     ``noise_variance``, hidden layers) and its overfitting gap (train - validation accuracy). Missing tables
-    (``None``) are left out. Returns (viol: dataset, seed, violation; overfit: dataset, seed, gap)."""
+    (``None``) are left out. ``mnist_mi``/``mnist_metrics``: the MNIST chapter's page of Landsverk's FCN
+    1024-20-20-20 (``mnist_fcn_lr1e5``; its test images play the validation set).
+    Returns (viol: dataset, seed, violation; overfit: dataset, seed, gap)."""
     est = estimator_name(noise_variance, "lower")
     viol, over = [], []
+    if mnist_mi is not None and mnist_metrics is not None and len(mnist_mi):
+        m = mnist_mi[mnist_mi.layer < mnist_mi.layer.max()]  # hidden layers (the softmax read-out left out)
+        v = violation_per_seed(m, est)
+        viol.append(pd.DataFrame({"dataset": "MNIST", "seed": v.index, "violation": v.values}))
+        over.append(pd.DataFrame({"dataset": "MNIST", "gap": mnist_gap(mnist_metrics).to_numpy()}))
     for ds, mi, acc in (("Cora", planes_mi, planes_acc), ("names", names_mi, names_acc), ("Tishby", tishby_mi, tishby_acc)):
         if mi is None or acc is None:
             continue

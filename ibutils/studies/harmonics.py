@@ -45,7 +45,7 @@ from ..publish.report import (
 )
 from ..quiet import quiet
 from ..stats import compression, compression_summary, mean_ci, summarize
-from ._protocols import LAYERS, HarmonicsRun, harmonics_run, snapshot_schedule
+from ._protocols import COINCIDE_DECADES, LAYERS, HarmonicsRun, harmonics_run, loss_kink, snapshot_schedule, snr_transition, timing_verdict
 
 __all__ = [
     "LAYERS", "HarmonicsRun", "run_harmonics", "snapshot_schedule", "error_curves", "max_activation",
@@ -111,64 +111,6 @@ def split_by_max_activation(mi: pd.DataFrame, run_max: pd.DataFrame) -> pd.DataF
     out = mi.copy()
     out["half"] = out["seed"].map(half)
     return out
-
-
-def _smooth_log(values: np.ndarray, window: int) -> np.ndarray:
-    """Centered running mean of ``log10(values)`` (edges use the available points)."""
-    v = np.log10(np.clip(values, 1e-30, None))
-    if window <= 1:
-        return v
-    k = np.ones(window)
-    num = np.convolve(v, k, mode="same")
-    den = np.convolve(np.ones_like(v), k, mode="same")
-    return num / den
-
-
-def snr_transition(grads: pd.DataFrame, *, window: int = 9, tail: float = 0.2) -> pd.DataFrame:
-    """Epoch of the drop of the gradient SNR ("drift to diffusion"), per seed and layer.
-
-    The SNR ``||mean g|| / ||std g||`` of each layer's minibatch gradients is smoothed on
-    a log scale (running mean over ``window`` epochs); its early level is the maximum of
-    the smoothed curve, its late level the median over the last ``tail`` of the epochs.
-    The transition is the first epoch after the maximum at which the smoothed log-SNR
-    falls below the midpoint of the two levels (Shwartz-Ziv & Tishby 2017, Sec. 4: high
-    SNR in the drift phase, low SNR in the diffusion phase). ``drop`` is the fall in
-    decades. Full batch (``snr = inf``) gives NaN.
-    """
-    rows = []
-    for (s, l), g in grads.sort_values("epoch").groupby(["seed", "layer"], sort=True):
-        snr = g["snr"].to_numpy(dtype=float)
-        ep = g["epoch"].to_numpy()
-        ok = np.isfinite(snr) & (snr > 0)  # dead units (0/0) and full batch (inf) carry no SNR
-        snr, ep = snr[ok], ep[ok]
-        if len(snr) < 3:
-            rows.append((s, l, np.nan, np.nan))
-            continue
-        sm = _smooth_log(snr, window)
-        i_max = int(np.argmax(sm))
-        late = float(np.median(sm[int(len(sm) * (1 - tail)):]))
-        mid = 0.5 * (sm[i_max] + late)
-        below = np.nonzero(sm[i_max:] < mid)[0]
-        e = float(ep[i_max + below[0]]) if below.size and sm[i_max] > late else np.nan
-        rows.append((s, l, e, sm[i_max] - late))
-    return pd.DataFrame(rows, columns=["seed", "layer", "transition_epoch", "drop_decades"])
-
-
-def loss_kink(metrics: pd.DataFrame, *, fraction: float = 0.9) -> pd.DataFrame:
-    """Epoch at which the training loss has made ``fraction`` of its total decrease, per seed.
-
-    The end of the fast phase of the loss ("the kink" of Shwartz-Ziv & Tishby's Fig. 4):
-    the first epoch with ``L <= L_last + (1 - fraction) (L_first - L_last)``.
-    """
-    rows = []
-    tr = metrics[metrics["split"] == "train"].sort_values("epoch")
-    for s, g in tr.groupby("seed", sort=True):
-        L = g["loss"].to_numpy()
-        ep = g["epoch"].to_numpy()
-        target = L[-1] + (1 - fraction) * (L[0] - L[-1])
-        idx = np.nonzero(L <= target)[0]
-        rows.append((s, float(ep[idx[0]]) if idx.size else np.nan))
-    return pd.DataFrame(rows, columns=["seed", "kink_epoch"])
 
 
 def compression_timing(mi: pd.DataFrame, grads: pd.DataFrame, metrics: pd.DataFrame, *, estimator: str,
@@ -314,8 +256,6 @@ SETTINGS = ["harmonics_tishby_tanh", "harmonics_saxe_relu", "harmonics_fullbatch
 CHAPTER = "Tishby's harmonics"
 #: The tables a setting page saves and the overview reads.
 TABLES = ("setting", "compression", "snr_timing", "mi", "estimators")
-#: Gap (decades of epochs) between the start of compression and the SNR transition counted as coincidence.
-COINCIDE_DECADES = 0.3
 #: Largest relative error of the first-order loss-rate prediction counted as the identity holding.
 IDENTITY_TOL = 0.05
 _NONE = ("excludes", "opposes")
@@ -392,26 +332,6 @@ def seed_gaps(timing: pd.DataFrame) -> pd.Series:
     return t.groupby("seed")["gap_decades"].mean()
 
 
-def timing_verdict(gaps, *, coincide: float = COINCIDE_DECADES) -> tuple[str, str, tuple[float, float, float], int]:
-    """Does compression start at the SNR transition? The claim is that the gap is *absent*: the rule book's
-    :func:`~ibutils.publish.report.verdict_none` over the two directions (later, earlier) with margin
-    ``coincide`` decades. Returns the verdict, a phrase for the page, the gap's mean and interval, and n."""
-    g = np.asarray(gaps, dtype=float)
-    g = g[np.isfinite(g)]
-    n = int(g.size)
-    mci = mean_ci(g)
-    v = verdict_none([effect(mci, n=n, margin=coincide, direction=1), effect(mci, n=n, margin=coincide, direction=-1)])
-    if v == "reproduced":
-        word = "coincides"
-    elif v == "contradicted":
-        word = "does not coincide (it starts " + ("later)" if mci[1] > coincide else "earlier)")
-    elif n < MIN_SEEDS:
-        word = f"cannot be compared (fewer than {MIN_SEEDS} seeds with a compressing layer and an SNR transition)"
-    else:
-        word = "is not resolved (the interval is too wide)"
-    return v, word, mci, n
-
-
 def compare_word(mci, target: float) -> str:
     """Where a 95% interval ``(mean, lo, hi)`` lies against ``target``: ``"falls short of"`` (entirely
     below), ``"exceeds"`` (entirely above) or ``"matches"`` (it covers the target); for the data page."""
@@ -445,6 +365,27 @@ def plot_errors(err: pd.DataFrame):
     return fig
 
 
+def planes_figure(mi: pd.DataFrame, estimators: Sequence[str]):
+    """The information plane of each estimator (mean over seeds), at most 3 a row, titles in words and ONE
+    epoch colour bar (:func:`ibutils.plots.planes_grid`); Shwartz-Ziv & Tishby (2017), Fig. 3."""
+    from .. import plots
+
+    return plots.planes_grid([(e, mi[mi.estimator == e]) for e in estimators], share=False)
+
+
+def curves_figure(mi: pd.DataFrame, estimator: str):
+    """I(X;T) and I(T;Y) of every layer against epoch for ``estimator``: means over seeds with clipped
+    95% bands (:func:`ibutils.plots.mi_curves`), side by side at page width."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.4), layout="constrained")
+    plots.mi_curves(mi, value="ixt", estimator=estimator, ax=axes[0])
+    plots.mi_curves(mi, value="ity", estimator=estimator, ax=axes[1])
+    return fig
+
+
 def plot_max_activation(run_max: pd.DataFrame, activity: pd.DataFrame, halves: pd.DataFrame, n_layers: int):
     """Rasmussen's Figs. 5.5, 5.8 and 5.6: maximum activation per run, per hidden layer against epoch, and
     the information planes of the small- and large-maximum halves. Returns the figure and, per half,
@@ -453,7 +394,7 @@ def plot_max_activation(run_max: pd.DataFrame, activity: pd.DataFrame, halves: p
 
     from .. import plots
 
-    fig = plt.figure(figsize=(13, 5.2))
+    fig = plt.figure(figsize=(9.8, 5.2), layout="constrained")
     gs = fig.add_gridspec(2, 3)
     ax = fig.add_subplot(gs[:, 0])
     r = run_max.sort_values("max_activation")
@@ -469,12 +410,19 @@ def plot_max_activation(run_max: pd.DataFrame, activity: pd.DataFrame, halves: p
     ax.set_ylabel("max |activation|")
     ax.legend(fontsize=7)
     stats = {}
+    norm = plots.epoch_norm(halves.epoch)  # one epoch scale for both halves, one colour bar
+    plane_axes, sc = [], None
     for i, half in enumerate(["small", "large"]):
         ax = fig.add_subplot(gs[i, 2])
         sub = halves[halves.half == half]
-        plots.info_plane(sub.drop(columns="half"), ax=ax, title=f"{half} maximum")
+        mean = plots.plane_mean(sub.drop(columns="half"))
+        sc = plots.draw_plane(ax, mean, norm, "viridis")
+        plots.label_plane(ax, mean)
+        ax.set_title(f"runs with a {half} maximum", fontsize=9)
+        plane_axes.append(ax)
         stats[half] = dict(dpi=dpi_violation(sub), start=float(sub[sub.epoch == sub.epoch.min()].ixt.mean()))
-    fig.tight_layout()
+    if sc is not None:
+        plots.epoch_colorbar(fig, sc, plane_axes)
     return fig, stats
 
 
@@ -484,7 +432,7 @@ def plot_snr(grads: pd.DataFrame, *, snr_log_epoch: float = np.nan, kink_log_epo
     import matplotlib.pyplot as plt
 
     gr = grads.groupby(["layer", "epoch"])[["grad_mean", "grad_std", "snr"]].mean().reset_index()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6))
     for i, (l, g) in enumerate(gr.groupby("layer")):
         axes[0].plot(g.epoch, positive(g.grad_mean), color=f"C{i}", label=f"layer {l} mean")
         axes[0].plot(g.epoch, positive(g.grad_std), color=f"C{i}", ls="--", lw=0.8)
@@ -563,6 +511,32 @@ def hidden_compression(results: Mapping, setting: str, estimator: str | None = N
     if meta is None:
         return None
     return hidden(results[setting]["compression"], estimator or meta["main_estimator"])
+
+
+#: The overview's headline: Tishby's tanh network beside Saxe et al.'s ReLU network.
+HEADLINE_SETTINGS = ("harmonics_tishby_tanh", "harmonics_saxe_relu")
+
+
+def headline_figure(results: Mapping, settings: Sequence[str] = HEADLINE_SETTINGS):
+    """The chapter's headline: the information planes of the tanh and ReLU settings side by side (each
+    with its main estimator, mean over seeds; Shwartz-Ziv & Tishby 2017, Fig. 3 against Saxe et al. 2018,
+    Fig. 1), one shared epoch colour bar. Titles come from each setting's saved ``setting`` table
+    (activation, estimator, seeds and epochs); a setting not run yet gets an empty panel that says so."""
+    from .. import plots
+
+    frames = []
+    for s in settings:
+        meta = _meta(results, s)
+        mi = results.get(s, {}).get("mi")
+        if meta is None or mi is None:
+            frames.append((f"{s.removeprefix('harmonics_')}: not run yet", None))
+            continue
+        act = str(results[s]["setting"].iloc[0].get("activation", ""))
+        est = meta["main_estimator"]
+        title = (f"{plots.panel_title(act)}, {plots.panel_title(est)} "
+                 f"({meta['n_seeds']} seeds, {meta['epochs']:,} epochs)")
+        frames.append((title, mi[mi["estimator"] == est]))
+    return plots.planes_grid(frames, share=False)
 
 
 def scale_text(results: Mapping, setting: str = "harmonics_tishby_tanh") -> str:

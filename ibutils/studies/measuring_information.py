@@ -477,9 +477,10 @@ def claims(*, exact_ixt: float, sweeps: pd.DataFrame, chain: pd.DataFrame, toy: 
 def plot_free_parameter(sweeps: pd.DataFrame, exact_ixt: float):
     """I(X;T) of one layer against each estimator's free parameter (three panels), with the exact
     value dashed."""
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3), sharey=True)
+    from ..plots import panel_grid
+
+    fig, axes = panel_grid(3, panel=(3.2, 3.0), sharey=True)
     panels = [(["n_bins"], "number of bins on [-1, 1]"), (["bin_size"], "bin size"),
               (["kde_upper", "kde_lower"], "KDE noise variance")]
     for ax, (params, xlabel) in zip(axes, panels):
@@ -491,5 +492,4 @@ def plot_free_parameter(sweeps: pd.DataFrame, exact_ixt: float):
         ax.set_xlabel(xlabel)
     axes[0].set_ylabel("I(X;T) [bits]")
     axes[2].legend(fontsize=8)
-    fig.tight_layout()
     return fig

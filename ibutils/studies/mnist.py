@@ -230,21 +230,30 @@ def calibrate_noise_variance(T, y, *, target: float, tol: float, bound: str = "u
 # ------------------------------------------------------------------------ figures
 def planes_figure(mi: pd.DataFrame, estimators: Sequence[str], titles: Sequence[str] | None = None,
                   h_y: float | None = None):
-    """Row 1: the information plane (mean over seeds) per estimator; row 2: I(X;T) per layer
-    against epoch with 95% bands over seeds."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import info_plane, mi_curves
+    """First the information plane (mean over seeds) per estimator, then I(X;T) per layer against epoch
+    with 95% bands over seeds, in the book's layout: at most 3 panels a row, ONE epoch colour bar for
+    the planes, titles in words (:mod:`ibutils.plots`). A dashed line marks H(Y), I(T;Y)'s ceiling."""
+    from .. import plots
 
     n = len(estimators)
-    fig, axes = plt.subplots(2, n, figsize=(5.0 * n, 7.6), squeeze=False)
-    for j, est in enumerate(estimators):
-        t = titles[j] if titles else est
-        info_plane(mi, estimator=est, ax=axes[0, j], title=t)
+    if n == 0:
+        raise ValueError("planes_figure: estimators is empty")
+    ncols = min(n, plots.MAX_COLS)
+    fig, axes = plots.panel_grid(2 * n, ncols, panel=(3.0, 2.8), extra_width=0.8)
+    titles = [plots.panel_title(t) for t in (titles or estimators)]
+    means = [plots.plane_mean(mi, e) for e in estimators]
+    norm = plots.epoch_norm(pd.concat(means).epoch if len(means) else [0, 1])
+    sc = None
+    for ax, mean, t in zip(axes[:n], means, titles):
+        sc = plots.draw_plane(ax, mean, norm)
         if h_y is not None:
-            axes[0, j].axhline(h_y, color="red", ls="--", lw=0.8)
-        mi_curves(mi, estimator=est, ax=axes[1, j], value="ixt", title=t)
-    fig.tight_layout()
+            ax.axhline(h_y, color="red", ls="--", lw=0.8)
+        plots.label_plane(ax, mean)
+        ax.set_title(t, fontsize=9)
+    for ax, est, t in zip(axes[n:], estimators, titles):
+        plots.mi_curves(mi, estimator=est, ax=ax, value="ixt", title=t)
+    if sc is not None:
+        plots.epoch_colorbar(fig, sc, axes[:n])
     return fig
 
 
@@ -279,7 +288,7 @@ def snr_figure(grads: pd.DataFrame, title: str | None = None):
     g["mean/|W|"] = g["grad_mean"] / g["weight_norm"]
     g["std/|W|"] = g["grad_std"] / g["weight_norm"]
     m = g.groupby(["layer", "epoch"])[["mean/|W|", "std/|W|", "snr"]].mean().reset_index()
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
     for i, (layer, gl) in enumerate(m.groupby("layer")):
         axes[0].plot(gl["epoch"], gl["mean/|W|"], color=f"C{i}", lw=1.2, label=f"layer {layer}")
         axes[0].plot(gl["epoch"], gl["std/|W|"], color=f"C{i}", lw=1.0, ls="--")
@@ -293,7 +302,6 @@ def snr_figure(grads: pd.DataFrame, title: str | None = None):
     axes[1].legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     return fig
 
 
@@ -1043,7 +1051,7 @@ def compression_overview_figure(comp: pd.DataFrame | None, info: pd.DataFrame | 
         ax.text(0.5, 0.5, "no setting executed yet", ha="center")
         return fig
     margin = MARGIN_BITS if margin is None else margin
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.8), sharey=True, layout="constrained")
     for ax, bound in zip(axes, ("upper", "lower")):
         for i, s in enumerate(settings):
             r = info[info["setting"] == s]
@@ -1056,10 +1064,9 @@ def compression_overview_figure(comp: pd.DataFrame | None, info: pd.DataFrame | 
                         color=f"C{i}", label=s.replace("mnist_", ""), capsize=2)
         ax.axhline(margin, color="grey", ls=":", lw=1)
         ax.set_xlabel("layer (last = softmax output)")
-        ax.set_title(f"KDE {bound}", fontsize=10)
+        ax.set_title(f"KDE {bound} bound", fontsize=10)
     axes[0].set_ylabel("drop of I(X;T) from peak to end [bits]")
     axes[1].legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 

@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..mi.specs import make_estimators
 from ..nets.hooks import ActivationHistograms
+from ..plots import panel_title
 from ..quiet import quiet
 from ..stats import ACCURACY_RANGE, compression, mean_ci, summarize
 from ._protocols import LAYERS  # Shwartz-Ziv & Tishby's hidden widths
@@ -344,28 +345,17 @@ def ci_row(values) -> tuple[float, float, float]:
 
 
 # ----------------------------------------------------------------------------- figures
-def plane_grid(mi: pd.DataFrame, *, estimator: str, points: Sequence[str], ncols: int = 4, title: str | None = None):
-    """One information plane per point (mean over seeds, coloured by epoch), shared axes."""
-    import matplotlib.pyplot as plt
+def plane_grid(mi: pd.DataFrame, *, estimator: str, points: Sequence[str], ncols: int = 3, title: str | None = None):
+    """One information plane per point (mean over seeds), shared axes and ONE epoch colour bar.
 
-    from ..plots import info_plane
+    The book's layout (:func:`ibutils.plots.planes_grid`): at most 3 panels a row whatever ``ncols``
+    asks, panel titles in words, one ``LogNorm`` over the epochs of all points.
+    """
+    from ..plots import planes_grid
 
-    points = list(points)
-    nrows = int(np.ceil(len(points) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.1 * nrows), squeeze=False)
     df = mi[mi.estimator == estimator]
-    for ax, p in zip(axes.flat, points):
-        sub = df[df.point == p]
-        if len(sub):
-            info_plane(sub.drop(columns="point"), ax=ax, title=p)
-            ax.set_xlim(-0.2, float(df.ixt.max()) + 0.3)
-            ax.set_ylim(-0.05, max(1.05, float(df.ity.max()) + 0.05))
-    for ax in list(axes.flat)[len(points):]:
-        ax.remove()
-    if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return fig
+    frames = [(p, df[df.point == p].drop(columns="point")) for p in points]
+    return planes_grid(frames, ncols=ncols, suptitle=title)
 
 
 def drop_plot(comp: pd.DataFrame, *, points: Sequence[str], layers: Sequence[int], threshold: float, ax=None,
@@ -1357,7 +1347,7 @@ def dead_figure(dead: pd.DataFrame, labels: Sequence[str], *, hidden_layers: int
     import matplotlib.pyplot as plt
 
     labels = list(labels)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
     dl = dead[dead.epoch == dead.epoch.max()]
     for l in range(1, int(hidden_layers) + 1):
         c = dl[dl.layer == l].set_index("point").reindex(labels)
@@ -1405,7 +1395,7 @@ def minimal_figure(msw: pd.DataFrame):
     for ax, a in zip(axes, ("relu", "tanh")):
         for i, (b, g) in enumerate(msw[msw.activation == a].groupby("bias")):
             ax.plot(g.w, g.entropy, color=f"C{i}", label=f"b = {b:g}")
-        ax.set_title(a)
+        ax.set_title(panel_title(a))
         ax.set_xlabel("w")
     axes[0].set_ylabel("H(T) [bits]")
     axes[1].legend(fontsize=7)
@@ -1414,22 +1404,32 @@ def minimal_figure(msw: pd.DataFrame):
 
 
 def histogram_figure(hist: pd.DataFrame, points_table: pd.DataFrame, *, layer: int, show: Sequence[str]):
-    """Activation histograms of ``layer`` against snapshot epoch (log counts), first seed of each point."""
-    import matplotlib.pyplot as plt
+    """Activation histograms of ``layer`` against snapshot epoch (log counts), first seed of each point;
+    at most 3 panels a row, one colour bar."""
+    from matplotlib.colors import Normalize
+
+    from ..plots import panel_grid
 
     bins = [c for c in hist.columns if c.startswith("b")]
     show = list(show)
-    fig, axes = plt.subplots(1, max(len(show), 1), figsize=(3.3 * max(len(show), 1), 3.2), squeeze=False)
-    for ax, p in zip(axes[0], show):
+    fig, axes = panel_grid(max(len(show), 1), panel=(3.0, 2.8), extra_width=0.8)
+    imgs = []
+    for p in show:
         s0 = points_table[points_table.point == p].seed.min()
-        h = hist[(hist.seed == s0) & (hist.layer == layer)].sort_values("epoch")
-        ax.imshow(np.log1p(h[bins].to_numpy().T), origin="lower", aspect="auto", cmap="viridis")
-        ticks = np.linspace(0, len(h) - 1, 4).astype(int)
-        ax.set_xticks(ticks, h.epoch.to_numpy()[ticks])
-        ax.set_title(p, fontsize=9)
+        imgs.append(hist[(hist.seed == s0) & (hist.layer == layer)].sort_values("epoch"))
+    vmax = max([float(np.log1p(h[bins].to_numpy()).max()) for h in imgs if len(h)] + [1.0])
+    im = None
+    for ax, p, h in zip(axes, show, imgs):
+        im = ax.imshow(np.log1p(h[bins].to_numpy().T), origin="lower", aspect="auto", cmap="viridis",
+                       norm=Normalize(0.0, vmax))
+        if len(h):
+            ticks = np.linspace(0, len(h) - 1, 4).astype(int)
+            ax.set_xticks(ticks, h.epoch.to_numpy()[ticks])
+        ax.set_title(panel_title(p), fontsize=9)
         ax.set_xlabel("snapshot epoch")
         ax.set_ylabel("bin (own range)")
-    fig.tight_layout()
+    if im is not None:
+        fig.colorbar(im, ax=axes, label="log(1 + count)", shrink=0.9)
     return fig
 
 
@@ -1449,22 +1449,13 @@ def last_drop_figure(last: pd.DataFrame, *, threshold: float):
 
 
 def estimator_grid(mi: pd.DataFrame, *, point: str, values: Sequence[float], kinds: Sequence[str] = ESTIMATOR_KINDS):
-    """Information planes of one configuration: rows the estimator kinds, columns the parameter values."""
-    import matplotlib.pyplot as plt
+    """Information planes of one configuration, one panel per estimator kind and parameter value
+    (kinds in turn, values in order), at most 3 a row, ONE epoch colour bar, titles in words."""
+    from ..plots import planes_grid
 
-    from ..plots import info_plane
-
-    values = list(values)
-    fig, axes = plt.subplots(len(kinds), len(values), figsize=(3.0 * len(values), 2.5 * len(kinds)), squeeze=False)
-    for i, k in enumerate(kinds):
-        for j, v in enumerate(values):
-            est = f"{k} {v:g}"
-            sub = mi[(mi.point == point) & (mi.estimator == est)].drop(columns="point")
-            info_plane(sub, ax=axes[i, j], title=est)
-            axes[i, j].set_xlabel("")
-            axes[i, j].set_ylabel("")
-    fig.tight_layout()
-    return fig
+    sub = mi[mi.point == point].drop(columns="point")
+    frames = [(f"{k} {v:g}", sub[sub.estimator == f"{k} {v:g}"]) for k in kinds for v in values]
+    return planes_grid(frames, share=False)
 
 
 def heatmap_figure(heat: pd.DataFrame, lo: pd.DataFrame):

@@ -52,3 +52,12 @@ def test_harvest_reads_provenance_once(tmp_path):
 def test_without_toc(tmp_path):
     (tmp_path / "book").mkdir()
     assert "not measured" in budgets.budgets_markdown(tmp_path)
+
+
+def test_page_times_for_an_overview(tmp_path):
+    _book(tmp_path, {"quick": {"a1": 30.0, "a2": 90.0}, "standard": {"a1": 600.0}})
+    t = budgets.page_times(["a1", "a2"], tmp_path / "book" / "executed")
+    assert list(t.columns) == ["page", "quick", "standard", "paper"]
+    assert t.iloc[0].tolist() == ["a1", "30 s", "10.0 min", "not measured"]
+    assert t.iloc[-1].tolist() == ["total", "2.0 min", "10.0 min (1 of 2 pages)", "not measured"]
+    assert budgets.page_times(["a1"], "").empty  # outside the pipeline (nbval): nothing to read

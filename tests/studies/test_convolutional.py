@@ -266,3 +266,223 @@ def test_calibration_other_setting():
 def test_n_stability(kw, want):
     cal, curve = noise_tables(**kw)
     assert verdict_of(noise_claims(cal, curve), "KDE estimates are stable") == want
+
+
+# ------------------------------------------------------------------------------------ experiment 3: activation method
+def test_grey_images_scale_by_each_inputs_maximum():
+    a = np.array([[0.0, 1.0, 2.0, 4.0], [0.0, 0.0, 0.0, 0.0], [-1.0, 3.0, 1.5, 0.0]])
+    g = cv.grey_images(a)
+    np.testing.assert_allclose(g[0], [0, 0.25, 0.5, 1.0])
+    np.testing.assert_allclose(g[1], 0.0)  # an all-zero activity is all black
+    np.testing.assert_allclose(g[2], [0, 1.0, 0.5, 0.0])  # negative values are drawn black
+    assert cv.grey_images(np.ones((2, 3, 3, 4))).shape == (2, 36)  # a conv map is flattened per input
+
+
+def test_grey_images_rejects_bad_input():
+    with pytest.raises(ValueError, match="NaN"):
+        cv.grey_images(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="shape"):
+        cv.grey_images(np.array([1.0, 2.0]))
+
+
+def test_grey_stats_values():
+    s = cv.grey_stats(np.array([[0.0, 0.0, 1.0, 4.0]]))  # grey levels 0, 0, 0.25, 1
+    np.testing.assert_allclose(s[0], [0.3125, np.std([0, 0, 0.25, 1]), 0.5, 0.25])
+
+
+def test_observer_accuracy_chance_and_separable():
+    rng = np.random.default_rng(0)
+    same = cv.observer_accuracy(rng.normal(size=(200, 4)), rng.normal(size=(200, 4)))
+    apart = cv.observer_accuracy(rng.normal(size=(200, 4)), rng.normal(3.0, 1.0, size=(200, 4)))
+    assert 0.35 < same < 0.65
+    assert apart > 0.97
+    with pytest.raises(ValueError, match="at least 2"):
+        cv.observer_accuracy(np.zeros((1, 4)), np.zeros((1, 4)))
+
+
+def obs_table(acc_hidden, acc_out=1.0, seeds=3, spread=0.01):
+    rows = []
+    for s in range(seeds):
+        for l in range(6):
+            base = acc_out if l == 5 else (acc_hidden[l] if isinstance(acc_hidden, (list, tuple)) else acc_hidden)
+            rows.append(dict(seed=s, layer=l, accuracy=min(1.0, base + spread * (s - 1))))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("acc, seeds, want", [
+    (0.5, 3, "reproduced"),                          # every hidden layer at chance: the claim holds
+    (0.95, 3, "contradicted"),                       # the images give the network away
+    ([0.5, 0.5, 0.5, 0.5, 0.9], 3, "contradicted"),  # one hidden layer is enough to tell them apart
+    (0.5, 2, "inconclusive"),                        # too few seeds
+])
+def test_activity_claim_verdicts(acc, seeds, want):
+    rows = cv.claims_activity(obs_table(acc, seeds=seeds), epochs=12, n_train=60000)
+    assert rows[0]["verdict"] == want
+    assert "observer accuracy per layer 0:" in rows[0]["measured"]
+
+
+def test_activity_claim_unclear_is_inconclusive_and_output_row():
+    wide = obs_table(0.62, spread=0.1)  # intervals straddle the margin: neither in nor out
+    rows = cv.claims_activity(wide, epochs=12, n_train=60000)
+    assert rows[0]["verdict"] == "inconclusive"
+    assert rows[1]["kind"] == "demonstration" and rows[1]["verdict"] == "reproduced"
+    rows = cv.claims_activity(obs_table(0.5, acc_out=0.5), epochs=12, n_train=60000)
+    assert rows[1]["verdict"] == "not reproduced"
+    assert "1.00" not in rows[1]["measured"]
+
+
+def test_observer_table_and_summary():
+    rng = np.random.default_rng(1)
+    parts = []
+    for seed in range(3):
+        for epoch, shift in ((0, 0.0), (12, 5.0)):
+            for layer in range(6):
+                s = rng.normal(shift if layer == 5 else 0.0, 1.0, size=(30, 4))
+                parts.append(pd.DataFrame({"seed": seed, "epoch": epoch, "layer": layer, "input": np.arange(30),
+                                           **{k: s[:, i] for i, k in enumerate(cv.GREY_STATS)}}))
+    obs = cv.observer_table(pd.concat(parts, ignore_index=True))
+    assert len(obs) == 18
+    summ = cv.observer_summary(obs)
+    assert summ.loc[summ.layer == 5, "accuracy"].item() > 0.95
+    assert summ.loc[summ.layer == 0, "accuracy"].item() < 0.8
+    assert (summ.ci_high <= 1.0).all() and (summ.ci_low >= 0.0).all()
+    with pytest.raises(ValueError, match="two epochs"):
+        cv.observer_table(parts[0])
+
+
+def test_mosaic_shapes():
+    m = cv.mosaic(np.arange(3 * 2 * 5, dtype=float).reshape(3, 2, 5))  # 5 channels of 3 x 2: 3 columns, 2 rows
+    assert m.shape == (2 * 4 - 1, 3 * 3 - 1)
+    np.testing.assert_allclose(m[:3, :2], np.arange(30, dtype=float).reshape(3, 2, 5)[:, :, 0])
+    assert np.isnan(m[3]).all()  # the gap row
+    v = cv.mosaic(np.arange(10.0))
+    assert v.shape == (3, 4) and np.isnan(v.ravel()[10:]).all()
+
+
+# ------------------------------------------------------------------------------------ experiment 7: the overview
+def lenet_mi_table(move_conv=0.0, move_dense=2.0, seeds=3):
+    rows = []
+    for s in range(seeds):
+        for arch, layers in (("lenet", (1, 2, 3, 4)), ("fcn", (1, 2, 3, 4, 5))):
+            for e in (0, 20):
+                for l in layers:
+                    conv = arch == "lenet" and l in (1, 2)
+                    x = 5.0 + (move_conv if conv else move_dense) * (e / 20) + 0.01 * s
+                    for noise in ("0.1", "heuristic"):
+                        rows.append(dict(arch=arch, seed=s, epoch=e, layer=l, noise=noise, noise_variance=0.1, bound="lower",
+                                         ixt=x + (noise == "heuristic"), ity=x / 4))
+    return pd.DataFrame(rows)
+
+
+def test_movement_table_and_sentence():
+    t = cv.movement_table(cnn_mi(rise=(1.5, 1.0)), lenet_mi_table(move_conv=0.25, move_dense=2.0))
+    assert set(t.network) == {"CNN, concat", "CNN, mean", "LeNet", "FCN"}
+    conc = t[t.network == "CNN, concat"].set_index("layer")
+    assert (conc.loc[[0, 1, 2, 3], "kind"] == "convolutional").all() and conc.loc[4, "kind"] == "dense"
+    np.testing.assert_allclose(conc.loc[[0, 1, 2, 3], "d_ixt"], 0.0, atol=1e-9)  # concat conv layers pinned
+    np.testing.assert_allclose(conc.loc[5, "d_ixt"], 1.5, atol=1e-9)               # the prediction layer rises
+    le = t[t.network == "LeNet"].set_index("layer")
+    np.testing.assert_allclose(le.loc[[1, 2], "d_ixt"], 0.25, atol=1e-9)            # only the 0.1 rows, lower bound
+    np.testing.assert_allclose(le.loc[[3, 4], "d_ixt"], 2.0, atol=1e-9)
+    assert (t[t.network == "FCN"].kind == "dense").all()
+    text = cv.movement_sentence(t)
+    assert "LeNet: its convolutional layers by at most 0.25 bits" in text
+    assert "FCN: its dense layers by at most 2.00 bits" in text
+
+
+def test_movement_without_results():
+    t = cv.movement_table(None, None)
+    assert t.empty and cv.movement_sentence(t).startswith("no results")
+    import matplotlib
+    matplotlib.use("Agg")
+    assert cv.movement_figure(t) is not None
+
+
+# ------------------------------------------------------------------------------------ experiment 5: parallel-network SNR
+def timing_tables(kink_gap=0.0, onset_gap=0.0, proto_gap=0.0, seeds=3, spread=0.02, compress=True):
+    rows, erows = [], []
+    for s in range(seeds):
+        for layer in range(1, 6):
+            tr = 300.0 * (1 + 0.05 * s)
+            j = spread * (s - 1)
+            onset = (tr + 1) * 10 ** (onset_gap + j) - 1 if compress else np.nan
+            rows.append(dict(seed=s, layer=layer, transition_epoch=tr, drop_decades=0.5, kink_epoch=(tr + 1) * 10 ** (kink_gap + j) - 1,
+                             onset_epoch=onset, kink_gap=kink_gap + j, onset_gap=(onset_gap + j) if compress else np.nan))
+            erows.append(dict(seed=s, layer=layer, transition_epoch=(tr + 1) / 10 ** (proto_gap + j) - 1, drop_decades=1.0))
+    return pd.DataFrame(rows), pd.DataFrame(erows)
+
+
+@pytest.mark.parametrize("kw, want", [
+    (dict(), ["reproduced", "reproduced", "reproduced"]),
+    (dict(kink_gap=0.8, onset_gap=-0.9, proto_gap=1.0), ["contradicted", "contradicted", "contradicted"]),
+    (dict(seeds=2), ["inconclusive", "inconclusive", "inconclusive"]),
+    (dict(spread=0.6), ["inconclusive", "inconclusive", "inconclusive"]),
+    (dict(compress=False), ["reproduced", "inconclusive", "reproduced"]),  # no compressing layer: nothing to time
+])
+def test_parallel_snr_claims(kw, want):
+    par_t, epoch_t = timing_tables(**kw)
+    rows = cv.claims_parallel_snr(par_t, epoch_t, steps=8000, n_parallel=12)
+    assert [r["verdict"] for r in rows] == want
+    assert rows[2]["kind"] == "demonstration"
+    assert "SNR drop at step" in rows[0]["measured"] and "12 networks per seed" in rows[0]["note"]
+
+
+def test_parallel_timing_from_tables():
+    from types import SimpleNamespace
+
+    steps = np.unique(np.round(np.logspace(0, 3, 60)).astype(int))
+    g, loss, mi = [], [], []
+    for s in range(2):
+        for layer in range(1, 4):
+            snr = np.where(steps < 100, 3.0, 0.3)  # a drop of one decade at step 100
+            g.append(pd.DataFrame(dict(seed=s, step=steps, layer=layer, grad_mean=snr, grad_std=1.0, snr=snr)))
+            ixt = np.where(steps < 100, 1.0 + steps / 100, 2.0 - (steps - 100) / 900)  # peak at 100, falls 1 bit
+            mi.append(pd.DataFrame(dict(seed=s, step=steps, layer=layer, ixt=ixt, ity=0.5)))
+        loss.append(pd.DataFrame(dict(seed=s, step=np.r_[0, steps], loss=np.r_[1.0, np.where(steps < 100, 1.0, 0.1)])))
+    par = SimpleNamespace(grads=pd.concat(g), loss=pd.concat(loss), mi=pd.concat(mi))
+    t = cv.parallel_timing(par, window=3)
+    assert sorted(t.layer.unique()) == [1, 2]  # the read-out (the last layer) is left out
+    assert t.transition_epoch.between(90, 130).all()
+    assert t.kink_epoch.between(90, 130).all()
+    assert t.compresses.all() and t.onset_epoch.between(50, 200).all()
+    assert t.kink_gap.abs().max() < 0.2
+
+
+# ------------------------------------------------------------------------------------ experiment 4: the study's MLP check
+def mlp_mi(offset=0.0, seeds=3, spread=0.005, layer_off=None):
+    rows = []
+    for arch, hidden in cv.MLP_ARCHS.items():
+        for s in range(seeds):
+            for e in range(3):
+                for layer in range(1, len(hidden) + 2):
+                    for b in ("upper", "lower"):
+                        x, yv = 5.0 + e - 0.3 * layer, 1.0 + 0.5 * e
+                        off = (layer_off or {}).get(layer, offset) + spread * (s - 1)
+                        rows.append(dict(arch=arch, sample=cv.MLP_SAMPLES[0], seed=s, epoch=e, layer=layer, bound=b, ixt=x + off, ity=yv))
+                        rows.append(dict(arch=arch, sample=cv.MLP_SAMPLES[1], seed=s, epoch=e, layer=layer, bound=b, ixt=x, ity=yv))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("kw, n_train, want", [
+    (dict(), 60000, "reproduced"),                      # the same planes on both samples
+    (dict(offset=0.5), 60000, "contradicted"),           # every layer 0.5 bit apart
+    (dict(layer_off={2: 0.5}), 60000, "contradicted"),   # one layer is enough
+    (dict(seeds=2), 60000, "inconclusive"),
+    (dict(), 5000, "different setting"),                 # offline: 5,000 training images
+])
+def test_mlp_claims(kw, n_train, want):
+    gaps = cv.sample_gaps(mlp_mi(**kw))
+    assert set(gaps.columns) >= {"arch", "bound", "seed", "layer", "dx", "dy"}
+    rows = cv.claims_mlp(gaps, epochs=20, n_train=n_train)
+    assert len(rows) == 2 and all(r["verdict"] == want for r in rows)
+    if want == "different setting":
+        assert "the rules give: reproduced" in rows[0]["note"]
+
+
+def test_sample_gaps_is_the_largest_absolute_difference():
+    mi = mlp_mi(offset=0.0, spread=0.0)
+    mi.loc[(mi["sample"] == cv.MLP_SAMPLES[1]) & (mi.epoch == 1) & (mi.layer == 1), "ixt"] -= 0.7
+    g = cv.sample_gaps(mi)
+    np.testing.assert_allclose(g[g.layer == 1].dx, 0.7)
+    np.testing.assert_allclose(g[g.layer == 2].dx, 0.0)
+    assert "per seed" in cv.seconds_text({"a": 1.0}) and "50 s" in cv.seconds_text({"a": 1.0})

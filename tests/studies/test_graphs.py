@@ -186,3 +186,40 @@ def test_heuristic_variances_and_subset():
     assert gs.median_variances(per) == h
     idx = gs.stratified_subset(np.repeat([0, 1], 50), 20, seed=0)
     assert len(idx) == 20 and np.bincount(np.repeat([0, 1], 50)[idx]).tolist() == [10, 10]
+
+
+def test_cross_tables_take_mnist_from_the_mnist_chapter():
+    mi = pd.DataFrame([(s, e, l, est, 10.0 - l + (0.5 if l == 3 else 0.0), 0.5)
+                       for s in range(3) for e in (0, 50) for l in range(1, 6)
+                       for est in ("kde_lower_0.1", "kde_upper_0.1")],
+                      columns=["seed", "epoch", "layer", "estimator", "ixt", "ity"])
+    metrics = pd.DataFrame([(s, e, sp, 0.1, acc) for s in range(3) for e, sp, acc in
+                            ((49, "train", 0.9), (50, "train", 0.95), (50, "eval", 0.90 + 0.01 * s))],
+                           columns=["seed", "epoch", "split", "loss", "accuracy"])
+    np.testing.assert_allclose(gs.mnist_gap(metrics).to_numpy(), [0.05, 0.04, 0.03])
+    viol, over = gs.cross_tables(None, None, None, None, None, None, 0.1, mnist_mi=mi, mnist_metrics=metrics)
+    assert set(viol.dataset) == {"MNIST"} and len(viol) == 3
+    np.testing.assert_allclose(viol.violation, -0.5)  # the largest step, 2 -> 3, falls by 0.5 (the read-out is left out)
+    row = gs.claims_cross(viol, over)[0]
+    assert row["verdict"] == "reproduced"  # no overfitting, no violation
+    assert "no results yet for Cora, Tishby, names" in row["note"]
+    bad = mi.assign(ixt=np.where(mi.layer == 4, 20.0, mi.ixt))  # a hidden layer far above the one before it
+    viol, over = gs.cross_tables(None, None, None, None, None, None, 0.1, mnist_mi=bad, mnist_metrics=metrics)
+    assert gs.claims_cross(viol, over)[0]["verdict"] == "contradicted"
+
+
+def test_overview_text_is_computed_from_the_tables():
+    acc = pd.DataFrame([(m, r, "eval", s, a + 0.01 * s) for r in ("140/1000", "1000/140") for s in range(3)
+                        for m, a in (("gcn", 0.80), ("fcn", 0.55))], columns=["model", "regime", "split", "seed", "accuracy"])
+    names = pd.DataFrame([(m, "names", "eval", s, a) for s in range(3) for m, a in (("rnn", 0.6), ("fcn", 0.5))],
+                         columns=["model", "regime", "split", "seed", "accuracy"])
+    viol = pd.DataFrame({"dataset": ["Cora"] * 3 + ["Tishby"] * 3, "seed": [0, 1, 2] * 2,
+                         "violation": [1.0, 1.1, 0.9, -0.5, -0.6, -0.55]})
+    over = pd.DataFrame({"dataset": ["Cora"] * 3 + ["Tishby"] * 3, "gap": [0.4] * 3 + [0.02] * 3})
+    text = gs.overview_text(acc, names, viol, over)
+    assert "GCN's validation accuracy minus the FCN's is 25.0 [25.0, 25.0] points with the 1000/140 split (3 seeds)" in text
+    assert "RNN's minus the FCN's is 10.0 [10.0, 10.0] points (3 seeds)" in text
+    assert "where it overfits (Cora) the largest rise of I(X;T) from one layer to the next reaches 1.00 bits" in text
+    assert "where it does not (Tishby) it reaches -0.55 bits" in text
+    empty = gs.overview_text(None, None, viol.iloc[:0], over.iloc[:0])
+    assert empty == "On Cora there are no results yet. On names there are no results yet."
