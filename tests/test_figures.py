@@ -272,3 +272,18 @@ def test_other_multi_panel_figures_follow_the_rule():
                                                                          "kde_lower") for v in (0.1, 1.0)])
     check(measuring_information.plot_free_parameter(sweeps, 1.0))
     check(background.plot_derivatives(registry.NAMES, ncols=4))
+
+
+# ----------------------------------------------------------------------------- the exact chapter
+def test_exact_figures_follow_the_rule():
+    from ibutils.studies import exact
+
+    frames = []
+    for bits in ("4-bit", "8-bit", "float"):
+        t = mi_table(estimators=["exact", "kde_up_1e-3", "ksg3", "bins30"], activation="tanh")
+        frames.append(t.assign(bits=bits))
+    mi = pd.concat(frames, ignore_index=True)
+    check(exact.plot_planes(mi, activation="tanh"), shared_colour=True)
+    fig = exact.plot_overlay(mi, activation="tanh", bits="4-bit", estimators=["kde_up_1e-3", "ksg3", "bins30", "exact"])
+    assert [ax.get_title() for ax in data_axes(fig)][:2] == ["KDE upper bound, noise variance 0.001", "KSG, k = 3"]
+    check(fig)

@@ -522,53 +522,56 @@ def scale_text(profile: str, *, n_seeds: int, epochs: int, study_seeds: int = 50
 
 
 def plot_planes(mi: pd.DataFrame, *, activation: str, estimator: str = EXACT):
-    """One row per bit width: the mean information plane (coloured by epoch) and I(X;T), I(T;Y)
-    against the epoch with 95% bands over seeds."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import info_plane, mi_curves
+    """One row per bit width: the mean information plane (coloured by epoch, one colour bar for the
+    figure) and I(X;T), I(T;Y) against the epoch with 95% bands over seeds (the book's layout,
+    :func:`ibutils.plots.panel_grid`)."""
+    from ..plots import epoch_colorbar, epoch_norm, info_plane, mi_curves, panel_grid
 
     df = mi[(mi["activation"] == activation) & (mi["estimator"] == estimator)]
     bws = list(dict.fromkeys(df["bits"]))
-    fig, axes = plt.subplots(len(bws), 3, figsize=(14, 3.6 * len(bws)), squeeze=False)
+    fig, axes = panel_grid(3 * len(bws), ncols=3, extra_width=0.8)
+    norm = epoch_norm(df["epoch"])
     for i, b in enumerate(bws):
         d = df[df["bits"] == b]
-        info_plane(d, ax=axes[i, 0], title=f"{activation}, {b}: plane")
-        mi_curves(d, value="ixt", ax=axes[i, 1], title=f"{activation}, {b}: I(X;T)")
-        mi_curves(d, value="ity", ax=axes[i, 2], title=f"{activation}, {b}: I(T;Y)")
-    fig.tight_layout()
+        words = "float" if b == "float" else f"{b} quantized"
+        info_plane(d, ax=axes[3 * i], title=f"{activation}, {words}: plane", norm=norm, colorbar=False)
+        mi_curves(d, value="ixt", ax=axes[3 * i + 1], title=f"{activation}, {words}: I(X;T)")
+        mi_curves(d, value="ity", ax=axes[3 * i + 2], title=f"{activation}, {words}: I(T;Y)")
+    from matplotlib.cm import ScalarMappable
+
+    epoch_colorbar(fig, ScalarMappable(norm=norm, cmap="viridis"), [axes[3 * i] for i in range(len(bws))])
     return fig
 
 
 def plot_overlay(mi: pd.DataFrame, *, activation: str, bits: str, estimators: Sequence[str],
-                 reference: Mapping[str, str] | None = None, ncols: int = 4):
-    """The exact plane (black) with each estimator's plane overlaid (colour), one panel per estimator:
-    mean over seeds per layer and snapshot (the exact values on the same snapshots)."""
-    import matplotlib.pyplot as plt
+                 reference: Mapping[str, str] | None = None, ncols: int = 3):
+    """The exact plane (black) with each estimator's plane overlaid (colour), one panel per estimator
+    (at most 3 a row, :func:`ibutils.plots.panel_grid`; titles in words): mean over seeds per layer and
+    snapshot (the exact values on the same snapshots)."""
+    from ..plots import panel_grid, panel_title
 
     df = mi[(mi["activation"] == activation) & (mi["bits"] == bits)]
     n = len(estimators)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 3.1 * nrows), squeeze=False, sharex=True, sharey=True)
-    for ax, name in zip(axes.ravel(), estimators):
+    fig, flat = panel_grid(n, ncols=ncols, sharex=True, sharey=True)
+    ncols = min(int(ncols), 3, n)
+    for ax, name in zip(flat, estimators):
         g = df[df["estimator"] == name]
         exact = _ref(reference, name)
         ex = df[(df["estimator"] == exact) & df["epoch"].isin(g["epoch"].unique()) & df["seed"].isin(g["seed"].unique())]
-        for lay, (h, c) in enumerate(((ex, "k"), (g, "C3"))):
+        for lay, (h, c) in enumerate(((ex, "k"), (g, "tab:red"))):
             mean = h.groupby(["layer", "epoch"])[["ixt", "ity"]].mean().reset_index()
             for layer, gl in mean.groupby("layer"):
                 ax.plot(gl["ixt"], gl["ity"], "-o", color=c, ms=2, lw=1.0, alpha=0.85,
-                        label=(exact if lay == 0 else "estimate") if layer == 1 else None)
-        ax.set_title(name, fontsize=9)
+                        label=(("exact, test inputs" if exact.endswith("_test") else "exact") if lay == 0 else "estimate")
+                        if layer == 1 else None)
+        ax.set_title(panel_title(name), fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("I(X;T) [bits]")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("I(T;Y) [bits]")
+    for i, ax in enumerate(flat):
+        if i >= n - ncols:  # the bottom panel of each column
+            ax.set_xlabel("I(X;T) [bits]")
+        if i % ncols == 0:
+            ax.set_ylabel("I(T;Y) [bits]")
     fig.suptitle(f"{activation}, {bits}: exact plane (black) and each estimator's (red)", fontsize=10)
-    fig.tight_layout()
     return fig
 
 
