@@ -504,7 +504,6 @@ def plot_optimisers(hist: pd.DataFrame, surface):
     axes[1].set(xlabel="epoch", ylabel="training loss [bits]", title="loss against epochs")
     axes[0].legend()
     axes[1].legend()
-    fig.tight_layout()
     return fig
 
 
