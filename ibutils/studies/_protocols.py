@@ -12,8 +12,8 @@ A study imports the library and this module, never another study. Here:
 * :func:`harmonics_run`, estimator specs of a params file to a trained harmonics ensemble and its
   tables (:class:`HarmonicsRun`), with the replay when a spec needs it;
 * the timing of Shwartz-Ziv & Tishby's "drift to diffusion" (the harmonics chapter's per-epoch gradient
-  SNR and the convolutional chapter's parallel networks): :func:`snr_transition`, :func:`loss_kink` and
-  :func:`timing_verdict` with its :data:`COINCIDE_DECADES`.
+  SNR and the convolutional chapter's parallel networks): :func:`snr_transition`, :func:`loss_kink`,
+  :func:`epoch_ci` and :func:`timing_verdict` with its :data:`COINCIDE_DECADES`.
 
 All information quantities are in bits; epochs count completed epochs.
 """
@@ -34,7 +34,7 @@ from ..stats import mean_ci
 LAYERS = [10, 7, 5, 4, 3]
 
 __all__ = ["LAYERS", "HarmonicsRun", "snapshot_schedule", "train_with_run_max", "harmonics_run", "snr_transition",
-           "loss_kink", "timing_verdict", "COINCIDE_DECADES"]
+           "loss_kink", "timing_verdict", "epoch_ci", "COINCIDE_DECADES"]
 
 
 @dataclass
@@ -221,6 +221,14 @@ def loss_kink(metrics: pd.DataFrame, *, fraction: float = 0.9) -> pd.DataFrame:
         idx = np.nonzero(L <= target)[0]
         rows.append((s, float(ep[idx[0]]) if idx.size else np.nan))
     return pd.DataFrame(rows, columns=["seed", "kink_epoch"])
+
+
+def epoch_ci(epochs) -> tuple[tuple[float, float, float], float]:
+    """Geometric mean of epochs and its 95% interval (the t-interval of ``log10(epoch + 1)``, mapped back),
+    and the log mean itself (NaN when no epoch is finite)."""
+    m, lo, hi = mean_ci(np.log10(np.asarray(epochs, dtype=float) + 1))
+    back = tuple(float(10 ** z - 1) if np.isfinite(z) else np.nan for z in (m, lo, hi))
+    return back, m
 
 
 def timing_verdict(gaps, *, coincide: float = COINCIDE_DECADES) -> tuple[str, str, tuple[float, float, float], int]:

@@ -25,7 +25,7 @@ from ..mi.kde_wide import kde_channels, kde_from_dists, pairwise_distance_sample
 from ..nets import conv
 from ..publish.report import MARGIN_BITS, effect, verdict, verdict_all, verdict_any, verdict_at_setting, verdict_none, verdict_value
 from ..stats import ACCURACY_RANGE, compression, mean_ci
-from ._protocols import COINCIDE_DECADES, LAYERS, harmonics_run, loss_kink, snr_transition, timing_verdict
+from ._protocols import COINCIDE_DECADES, LAYERS, epoch_ci, harmonics_run, loss_kink, snr_transition, timing_verdict
 
 CHAPTER = "Convolutional networks"
 SRC_003 = "CNN/SG study (2019), sec. 3.1"
@@ -1196,9 +1196,9 @@ def claims_parallel_snr(par_t: pd.DataFrame, epoch_t: pd.DataFrame, *, steps: in
     base = dict(source="Shwartz-Ziv & Tishby 2017, as the CNN/SG study (2019, Sec. 2.3.3) defines the protocol",
                 epochs=int(steps), study_seeds=int(study_seeds), study_epochs=int(study_epochs))
     rows = []
-    (tr, trlo, trhi) = mean_ci(np.log10(par_t.transition_epoch.dropna().to_numpy(float) + 1))
+    (tr, trlo, trhi), _ = epoch_ci(par_t.transition_epoch.dropna())
     fall = mean_ci(par_t.drop_decades.dropna().to_numpy(float))
-    where = (f"SNR drop at step {10 ** tr - 1:.0f} [{10 ** trlo - 1:.0f}, {10 ** trhi - 1:.0f}] (geometric mean over seeds and layers), "
+    where = (f"SNR drop at step {tr:.0f} [{trlo:.0f}, {trhi:.0f}] (geometric mean over seeds and layers), "
              f"by {_fmt(fall, 2)} decades" if np.isfinite(tr) else "no SNR drop found")
     for col, claim, reported in (
             ("kink_gap", "Parallel networks: the gradient SNR drops at the loss kink",
@@ -1298,13 +1298,12 @@ def run_mlp_check(data: ConvData, *, seeds: Sequence[int], epochs: int = 20, lr:
     bounds at ``noise_variance`` are measured on the same network's activity on ``n_mi`` stratified training
     images (the study's sum runs over training examples) and on ``n_mi`` test images (Saxe et al.'s code).
 
-    Returns ``{"mi", "metrics", "seconds"}``: tidy rows ``arch, sample, seed, epoch, layer, bound, ixt, ity``;
+    Returns ``{"mi", "metrics", "seconds"}``: tidy rows ``arch, sample, seed, epoch`` and those of
+    :func:`measure_snapshot` (``layer, method, noise_variance, bound, ixt, ity, n_estimates``; concat only);
     the metrics with an ``arch`` column; the wall time of each architecture's training and measurement
     (not deterministic: shown, never compared).
     """
     import time
-
-    from threadpoolctl import threadpool_limits
 
     tr = stratified_subset(data.y_train, int(n_mi), seed=int(sample_seed))
     te = np.arange(min(int(n_mi), len(data.y_mi)))
@@ -1316,14 +1315,10 @@ def run_mlp_check(data: ConvData, *, seeds: Sequence[int], epochs: int = 20, lr:
         layers = conv.layer_numbers("dense", hidden)
 
         def on_snapshot(seed, epoch, acts):
-            with threadpool_limits(limits=1, user_api="blas"):  # see measure_snapshot
-                for layer, a in zip(layers, acts):
-                    for sample, part in zip(MLP_SAMPLES, (a[:n_tr], a[n_tr:])):
-                        res = kde_from_dists(pairwise_sq_dists(part), ys[sample], noise_variances=[noise_variance],
-                                             bounds=("upper", "lower"))
-                        for (_, b), pair in res.items():
-                            rows.append(dict(arch=arch, sample=sample, seed=seed, epoch=epoch, layer=int(layer), bound=b,
-                                             ixt=pair.ixt, ity=pair.ity))
+            for sample, part in zip(MLP_SAMPLES, (slice(None, n_tr), slice(n_tr, None))):
+                for r in measure_snapshot([a[part] for a in acts], ys[sample], layers, noise_variances=[noise_variance],
+                                          methods=("concat",)):
+                    rows.append(dict(arch=arch, sample=sample, seed=seed, epoch=epoch, **r))
 
         t0 = time.perf_counter()
         run = conv.train_conv(data.X_train, data.y_train, arch="dense", hidden=hidden, activation="tanh", seeds=seeds,

@@ -548,12 +548,12 @@ def plot_overlay(mi: pd.DataFrame, *, activation: str, bits: str, estimators: Se
     """The exact plane (black) with each estimator's plane overlaid (colour), one panel per estimator
     (at most 3 a row, :func:`ibutils.plots.panel_grid`; titles in words): mean over seeds per layer and
     snapshot (the exact values on the same snapshots)."""
-    from ..plots import panel_grid, panel_title
+    from ..plots import MAX_COLS, panel_grid, panel_title
 
     df = mi[(mi["activation"] == activation) & (mi["bits"] == bits)]
     n = len(estimators)
     fig, flat = panel_grid(n, ncols=ncols, sharex=True, sharey=True)
-    ncols = min(int(ncols), 3, n)
+    ncols = min(int(ncols), MAX_COLS, n)  # as panel_grid lays them out
     for ax, name in zip(flat, estimators):
         g = df[df["estimator"] == name]
         exact = _ref(reference, name)

@@ -45,7 +45,17 @@ from ..publish.report import (
 )
 from ..quiet import quiet
 from ..stats import compression, compression_summary, mean_ci, summarize
-from ._protocols import COINCIDE_DECADES, LAYERS, HarmonicsRun, harmonics_run, loss_kink, snapshot_schedule, snr_transition, timing_verdict
+from ._protocols import (
+    COINCIDE_DECADES,
+    LAYERS,
+    HarmonicsRun,
+    epoch_ci,
+    harmonics_run,
+    loss_kink,
+    snapshot_schedule,
+    snr_transition,
+    timing_verdict,
+)
 
 __all__ = [
     "LAYERS", "HarmonicsRun", "run_harmonics", "snapshot_schedule", "error_curves", "max_activation",
@@ -314,14 +324,6 @@ def dpi_violation(mi: pd.DataFrame) -> float:
     data-processing inequality holds)."""
     m = mi[mi["epoch"] == mi["epoch"].max()].groupby("layer")["ity"].mean().sort_index().to_numpy()
     return float(max(0.0, np.max(np.diff(m)))) if len(m) > 1 else 0.0
-
-
-def epoch_ci(epochs) -> tuple[tuple[float, float, float], float]:
-    """Geometric mean of epochs and its 95% interval (the t-interval of ``log10(epoch + 1)``, mapped back),
-    and the log mean itself (NaN when no epoch is finite)."""
-    m, lo, hi = mean_ci(np.log10(np.asarray(epochs, dtype=float) + 1))
-    back = tuple(float(10 ** z - 1) if np.isfinite(z) else np.nan for z in (m, lo, hi))
-    return back, m
 
 
 def seed_gaps(timing: pd.DataFrame) -> pd.Series:
