@@ -420,7 +420,9 @@ def label_layers(ax, points, fontsize: float = 8, min_gap: float = 0.07, prefix:
     ax.get_xlim(), ax.get_ylim()  # settle the autoscaled limits before reading positions
     to_axes = ax.transData + ax.transAxes.inverted()
     xy = to_axes.transform(np.array([[x, y] for _, x, y in items]))
-    order = np.argsort(xy[:, 1], kind="stable")
+    # Ties (several layers at the same height, e.g. all at I(X;T) = log2 N) keep the layers' order: heights
+    # are compared at 1e-6 of the axes, so round-off in the last bits (BLAS threads) cannot swap two labels.
+    order = np.lexsort((np.arange(len(items)), np.round(xy[:, 1], 6)))
     ys = xy[order, 1].copy()
     for i in range(1, len(ys)):
         ys[i] = max(ys[i], ys[i - 1] + min_gap)
@@ -682,6 +684,7 @@ def verdict_chart(claims, *, by: str = "chapter", kinds=("replication",), title:
         order, a legend of the verdicts present. With no claims, a figure that says so.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if by not in getattr(claims, "columns", ()) and len(claims):
         raise ValueError(f"verdict_chart: claims has no column {by!r}")
@@ -714,6 +717,7 @@ def verdict_chart(claims, *, by: str = "chapter", kinds=("replication",), title:
     ax.set_ylim(-0.6, len(groups) - 0.4)
     ax.set_xlabel("claims" if kinds is None else f"{' and '.join(kinds)} claims")
     ax.set_xlim(0, max(float(left.max()), 1.0) * 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # claims are counted: no half-claim ticks
     ax.grid(axis="y", visible=False)
     ax.legend(fontsize=7, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     if title:

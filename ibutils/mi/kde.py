@@ -59,6 +59,7 @@ import threading
 
 import numpy as np
 
+from ..blas import blas_threads
 from .entropy import MIPair, check_labels, check_layer
 
 BOUNDS = {"upper": 2.0, "lower": 8.0}
@@ -354,7 +355,8 @@ def kde(T, y, *, noise_variance: float = 1e-3, bound: str = "upper", chunk_size:
         log_all, log_own = kernel_row_sums(T3, y_codes, K, [BOUNDS[bound] * var], chunk_size=chunk_size)
         ixt, ity = mi_from_log_sums(log_all[0], log_own[0], y_codes, K)
     else:
-        ixt, ity = _kde_reference(T3, y_codes, K, var, bound, chunk_size)
+        with blas_threads(1):  # identical bits however many CPUs the process may use (ibutils.blas)
+            ixt, ity = _kde_reference(T3, y_codes, K, var, bound, chunk_size)
     return MIPair(ixt, ity) if stacked else MIPair(float(ixt[0]), float(ity[0]))
 
 

@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..blas import blas_threads
 from .base import MIPair
 from .entropy import check_labels, check_layer
 from .kde import BOUNDS, kernel_row_sums, mi_from_log_sums, sq_dist_blocks, tf_available, use_fused
@@ -116,7 +117,8 @@ def kde_multi(T, y, *, noise_variances: Sequence[float] = (0.1,), bounds: Sequen
         Ts = Ts - Ts.mean(axis=1, keepdims=True)  # centring: smaller norms, less cancellation
         onehot = np.eye(K)[cls]
         rows = int(chunk_size) if chunk_size is not None else max(1, int(8_000_000 // max(B * N, 1)))
-        log_all, log_own = _kernel_sums_np(Ts, onehot, cls, scales, rows)
+        with blas_threads(1):  # identical bits however many CPUs the process may use (ibutils.blas)
+            log_all, log_own = _kernel_sums_np(Ts, onehot, cls, scales, rows)
         log_all, log_own = log_all[:, :, inv], log_own[:, :, inv]
     out = {}
     for s, key in enumerate(keys):

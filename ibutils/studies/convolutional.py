@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..blas import blas_threads as capped_blas
 from ..mi.kde_wide import kde_channels, kde_from_dists, pairwise_distance_sample, pairwise_sq_dists, sigma2_heuristic
 from ..nets import conv
 from ..publish.report import MARGIN_BITS, effect, verdict, verdict_all, verdict_any, verdict_at_setting, verdict_none, verdict_value
@@ -127,12 +128,8 @@ def measure_snapshot(acts: Sequence[np.ndarray], y, layers: Sequence[int], *, no
     TensorFlow process on two cores, a multi-threaded BLAS spends most of its CPU time spinning
     (measured: 10 CPU-s against 1 CPU-s for the same distances).
     """
-    from threadpoolctl import threadpool_limits
-
     channel_shapes = channel_shapes or {}
-    if blas_threads is None:
-        return _measure(acts, y, layers, noise_variances, methods, bounds, channel_shapes)
-    with threadpool_limits(limits=int(blas_threads), user_api="blas"):
+    with capped_blas(blas_threads):
         return _measure(acts, y, layers, noise_variances, methods, bounds, channel_shapes)
 
 
@@ -270,6 +267,15 @@ def dpi_steps(mi: pd.DataFrame, *, method: str, value: str, bound: str = "upper"
     return pd.DataFrame(rows, columns=["seed", "pair", "step"])
 
 
+def seed_rise(mi: pd.DataFrame, q: str, first, last) -> pd.Series:
+    """Per seed, ``q`` (``"ixt"`` / ``"ity"``) at epoch ``last`` minus at epoch ``first`` (one row of ``mi``
+    per seed and epoch); empty when ``mi`` is."""
+    if not len(mi):
+        return pd.Series(dtype=float)
+    p = mi.pivot_table(index="seed", columns="epoch", values=q)
+    return p[last] - p[first]
+
+
 def claims_cnn(*, acc: tuple, mi: pd.DataFrame, n_mi: int, h_y: float, epochs: int, n_train: int,
                noise_variance: float, study: dict | None = None, margin: float = MARGIN_BITS) -> list[dict]:
     """Claims rows of the CNN page (checklist Part D rows 3 and 4; seed 003 Figs. 6-9).
@@ -327,9 +333,7 @@ def claims_cnn(*, acc: tuple, mi: pd.DataFrame, n_mi: int, h_y: float, epochs: i
     cm = mid[mid.method == "concat"]
     effs, parts = [], []
     for q in ("ixt", "ity"):
-        p = cm[cm.layer == 5].pivot_table(index="seed", columns="epoch", values=q)
-        rise = (p[last] - p[first]) if len(p) else pd.Series(dtype=float)
-        mci, n = _ci_n(rise)
+        mci, n = _ci_n(seed_rise(cm[cm.layer == 5], q, first, last))
         effs.append(effect(mci, n=n, margin=margin))
         parts.append(f"{q} {_fmt(mci)}")
     rows.append(dict(base, claim="The prediction layer (5) rises in I(X;T) and I(T;Y) during training",
@@ -468,8 +472,6 @@ def run_lenet_fcn(data: ConvData, *, seeds: Sequence[int], epochs_lenet: int, ep
     ``bound, ixt, ity``; the heuristic per ``arch, seed, layer``; the pair distances of the last
     snapshot (seed of the first run; ``arch, layer, distance``) for the histograms.
     """
-    from threadpoolctl import threadpool_limits
-
     metrics, rows, sig, dists = [], [], [], []
     for arch, epochs, snaps, lr in (("lenet", epochs_lenet, snapshot_lenet, lr_lenet),
                                     ("fcn", epochs_fcn, snapshot_fcn, lr_fcn)):
@@ -479,7 +481,7 @@ def run_lenet_fcn(data: ConvData, *, seeds: Sequence[int], epochs_lenet: int, ep
                               y_eval=data.y_test, X_mi=data.X_mi, keep_epochs=snaps, hidden=hidden, activation="relu",
                               eval_epochs=range(1, int(epochs) + 1))
         metrics.append(run.metrics.assign(arch=arch))
-        with threadpool_limits(limits=1, user_api="blas"):  # see measure_snapshot
+        with capped_blas(1):  # see measure_snapshot
             _measure_kept(run, arch, seeds, snaps, data.y_mi, noise_variances, heuristic_rows, rows, sig, dists)
     return dict(metrics=pd.concat(metrics, ignore_index=True), mi=pd.DataFrame(rows),
                 sigma2=pd.DataFrame(sig), distances=pd.concat(dists, ignore_index=True))
@@ -691,12 +693,10 @@ def run_noise(data: ConvData, *, seeds: Sequence[int], epochs: int = 12, lr: flo
 def calibration_table(acts: dict, y, *, target: float, tol: float) -> pd.DataFrame:
     """The calibrated ``s^2`` (:func:`ibutils.mi.kde_wide.calibrate_sigma2`) per seed, layer and bound on
     the whole MI sample. Columns ``seed, layer, bound, sigma2`` (NaN: the layer never reaches ``target``)."""
-    from threadpoolctl import threadpool_limits
-
     from ..mi.kde_wide import calibrate_sigma2
 
     rows = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with capped_blas(1):
         for seed, by_layer in acts.items():  # loop over seeds
             for layer, T in by_layer.items():
                 D = pairwise_sq_dists(T)
@@ -711,11 +711,9 @@ def n_curve(acts: dict, y, *, sizes: Sequence[int], noise_variance: float, seed:
 
     Columns ``seed, layer, n, bound, ixt, ity`` (the study: estimates "stabilise for sample size > 100").
     """
-    from threadpoolctl import threadpool_limits
-
     y = np.asarray(y)
     rows = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with capped_blas(1):
         for n in sorted({int(n) for n in sizes if 2 <= int(n) <= len(y)}):  # loop over sample sizes
             idx = stratified_subset(y, n, seed)
             for s, by_layer in acts.items():
@@ -1050,8 +1048,7 @@ def movement_table(cnn_mi: pd.DataFrame | None, lenet_mi: pd.DataFrame | None, *
             row = dict(network=network, layer=int(layer),
                        kind="convolutional" if int(layer) in CONV_LAYERS[network] else "dense")
             for q in ("ixt", "ity"):
-                p = g.pivot_table(index="seed", columns="epoch", values=q)
-                (m, lo, hi), n = _ci_n(p[last] - p[first])
+                (m, lo, hi), n = _ci_n(seed_rise(g, q, first, last))
                 row.update({f"d_{q}": m, f"d_{q}_lo": lo, f"d_{q}_hi": hi, "n_seeds": n})
             rows.append(row)
     cols = ["network", "layer", "kind", "d_ixt", "d_ixt_lo", "d_ixt_hi", "d_ity", "d_ity_lo", "d_ity_hi", "n_seeds"]

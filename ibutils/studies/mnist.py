@@ -1039,6 +1039,14 @@ def ceiling_overview(ceil: pd.DataFrame | None, info: pd.DataFrame | None, setti
             "$\\log_2 N$ throughout: its trajectory can show fitting or compression.")
 
 
+def _setting_label(info_row: pd.DataFrame, setting: str) -> str:
+    """A setting as a reader names it: its page title from the settings table ("Saxe et al., tanh"),
+    else the setting's file name without the chapter prefix."""
+    if "title" in info_row and info_row["title"].notna().any():
+        return str(info_row["title"].dropna().iloc[0])
+    return setting.replace("mnist_", "")
+
+
 def compression_overview_figure(comp: pd.DataFrame | None, info: pd.DataFrame | None, settings, margin=None):
     """Drop of I(X;T) per layer and setting (mean with 95% intervals), KDE upper and lower bound."""
     import matplotlib.pyplot as plt
@@ -1061,7 +1069,7 @@ def compression_overview_figure(comp: pd.DataFrame | None, info: pd.DataFrame | 
                                                                                      bound))]
             x = g.layer + (i - 2) * 0.12
             ax.errorbar(x, g["mean"], yerr=[g["mean"] - g.ci_low, g.ci_high - g["mean"]], fmt="o", ms=4,
-                        color=f"C{i}", label=s.replace("mnist_", ""), capsize=2)
+                        color=f"C{i}", label=_setting_label(r, s), capsize=2)
         ax.axhline(margin, color="grey", ls=":", lw=1)
         ax.set_xlabel("layer (last = softmax output)")
         ax.set_title(f"KDE {bound} bound", fontsize=10)

@@ -1363,7 +1363,6 @@ def dead_figure(dead: pd.DataFrame, labels: Sequence[str], *, hidden_layers: int
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel(f"dead fraction (mean of layers 1-{int(hidden_layers)})")
     axes[1].legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 
