@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 
 import numpy as np
 
@@ -740,6 +741,8 @@ def plane_animation(mi, *, estimator: str | None = None, max_frames: int = MAX_F
     estimator : the estimator whose rows to draw (required if the frame holds several).
     max_frames : at most this many frames: the snapshot epochs are thinned evenly (first and last kept).
     dpi, size : resolution and size of each frame (small: every frame is embedded in the page).
+    title : the setting, drawn once above the axes and wrapped to the figure's width (the epoch is the
+        axes' title).
 
     Returns
     -------
@@ -773,7 +776,8 @@ def plane_animation(mi, *, estimator: str | None = None, max_frames: int = MAX_F
     heads = ax.scatter([], [], c=[], cmap=cmap, norm=norm, s=40, zorder=3, edgecolors="k", linewidths=0.5)
     texts = {layer: ax.text(0, 0, f"layer {int(layer)}", fontsize=7, va="center", ha="left") for layer in layers}
     epoch_colorbar(fig, heads, ax)
-    head = (title + ": ") if title else ""
+    if title:  # the setting once, wrapped to the figure's width; the frame's epoch in the axes' title
+        fig.suptitle(textwrap.fill(title, width=int(11 * size[0])), fontsize=9)
 
     def frame(k):
         e = epochs[k]
@@ -796,7 +800,7 @@ def plane_animation(mi, *, estimator: str | None = None, max_frames: int = MAX_F
                 ends[i][2] = max(ends[i][2], ends[i - 1][2] + gap)
         for layer, x, y in ends:
             texts[layer].set_position((x + px / 3, y))
-        ax.set_title(f"{head}epoch {int(e):,}", fontsize=10)
+        ax.set_title(f"epoch {int(e):,}", fontsize=10)
         return [trail, heads, *paths.values(), *texts.values()]
 
     anim = FuncAnimation(fig, frame, frames=len(epochs), interval=250, blit=False, repeat=True)

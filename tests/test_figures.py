@@ -186,6 +186,21 @@ def test_plane_animation_is_small_and_deterministic():
         plots.plane_animation(mi, estimator="nothing")
 
 
+def test_plane_animation_title_fits_the_figure():
+    """A long setting title is drawn once, wrapped to the figure's width; the frame's epoch stays short."""
+    mi = mi_table(["bins"])
+    title = "tanh, minibatches of 256, 30 bins on [-1, 1] (plain and Shwartz-Ziv & Tishby's rule), a long setting"
+    anim = plots.plane_animation(mi, max_frames=3, title=title)
+    anim._init_draw()
+    fig = anim._fig
+    fig.draw_without_rendering()
+    sup = fig._suptitle
+    assert sup.get_text().replace("\n", " ") == title and "\n" in sup.get_text()
+    box = sup.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1  # inside the figure, not cut at its edges
+    assert fig.axes[0].get_title().startswith("epoch ")
+
+
 # ----------------------------------------------------------------------------- the studies' figures
 def test_plane_figures_follow_the_rule():
     points = ["relu 0", "relu 0.2", "relu 1", "relu 2", "tanh 0"]

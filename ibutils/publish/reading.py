@@ -227,7 +227,8 @@ def summary_markdown(claims, title: str = "") -> str:
     for _, row in claims.iterrows():
         measured = f" (measured: {row['measured']})" if "measured" in claims and isinstance(row.get("measured"), str) else ""
         lines.append(_NEG_ZERO.sub(r"\1", f"- {row['claim']}: **{row['verdict']}**{measured}"))
-    head = f"The question: {title}." if title else ""
+    page = f"the claims of \u201c{title}\u201d" if title else "these claims"
+    head = f"The question: do {page} hold in this book's runs?"
     return (":::{admonition} What this page shows\n:class: tip\n\n" + head + " The answers, with the verdicts the "
             "rule book computes from the numbers below:\n\n" + "\n".join(lines) + "\n:::\n")
 

@@ -86,6 +86,7 @@ def test_title_banner_and_summary_box(tmp_path):
     assert src.startswith("(label)=\n# Harmonics: tanh, 30 bins\n")
     assert "quick profile: 2 seeds, 300 epochs" in src and "--profile paper" in src
     assert "I(X;T) falls: **reproduced** (measured: drop 1.2 bits)" in src
+    assert "The question: do the claims of \u201cHarmonics: tanh, 30 bins\u201d hold in this book's runs?" in src
     assert reading.apply(nb, title="Harmonics: tanh, 30 bins", profile="quick", parameters={"n_seeds": 2, "epochs": 300},
                          command="python -m ibutils run params/h.yaml --profile quick", claims=claims) == 0
     assert reading.banner_markdown("paper", {"seeds": [0, 1]}) == ""
