@@ -808,10 +808,12 @@ def plane_animation(mi, *, estimator: str | None = None, max_frames: int = MAX_F
     return anim
 
 
-#: The player's Font Awesome icons (a stylesheet from a CDN, which a book read offline cannot load) as text.
-_PLAYER_ICONS = {"play fa-flip-horizontal": "\u25c0", "fast-backward": "\u23ee", "step-backward": "\u23f4\u23f4",
-                 "play": "\u25b6", "pause": "\u23f8",
-                 "step-forward": "\u23f5\u23f5", "fast-forward": "\u23ed", "minus": "\u2212", "plus": "+"}
+#: The player's Font Awesome icons (a stylesheet from a CDN, which a book read offline cannot load) as text:
+#: arrows and geometric shapes that DejaVu Sans (matplotlib's font, and Linux's usual fallback) has, so no
+#: button shows an empty box where the reader's fonts lack the media-control block (U+23E9-23FA).
+_PLAYER_ICONS = {"play fa-flip-horizontal": "\u25c0", "fast-backward": "\u21e4", "step-backward": "\u25c1",
+                 "play": "\u25b6", "pause": "\u25ae\u25ae",
+                 "step-forward": "\u25b7", "fast-forward": "\u21e5", "minus": "\u2212", "plus": "+"}
 
 
 def animation_html(anim, *, default_mode: str = "once") -> str:

@@ -186,6 +186,17 @@ def test_plane_animation_is_small_and_deterministic():
         plots.plane_animation(mi, estimator="nothing")
 
 
+def test_player_icons_are_in_dejavu_sans():
+    """The player's button symbols exist in DejaVu Sans (shipped with matplotlib), so they do not render as
+    empty boxes offline, as the media-control symbols U+23EE-23F8 did in headless Chromium here."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    cmap = TTFont(font_manager.findfont("DejaVu Sans", fallback_to_default=False)).getBestCmap()
+    missing = [hex(ord(c)) for text in plots._PLAYER_ICONS.values() for c in text if ord(c) not in cmap]
+    assert not missing
+
+
 def test_plane_animation_title_fits_the_figure():
     """A long setting title is drawn once, wrapped to the figure's width; the frame's epoch stays short."""
     mi = mi_table(["bins"])
