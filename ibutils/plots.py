@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-import textwrap
 
 import numpy as np
 
@@ -777,7 +776,7 @@ def plane_animation(mi, *, estimator: str | None = None, max_frames: int = MAX_F
     texts = {layer: ax.text(0, 0, f"layer {int(layer)}", fontsize=7, va="center", ha="left") for layer in layers}
     epoch_colorbar(fig, heads, ax)
     if title:  # the setting once, wrapped to the figure's width; the frame's epoch in the axes' title
-        fig.suptitle(textwrap.fill(title, width=int(11 * size[0])), fontsize=9)
+        fig.suptitle(wrap_title(title, width=int(11 * size[0])), fontsize=9)
 
     def frame(k):
         e = epochs[k]
