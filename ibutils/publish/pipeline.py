@@ -24,6 +24,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import posixpath
 import re
@@ -545,6 +546,28 @@ def _on_sigint(signum, frame):  # in a worker: interrupt the setting that runs, 
         raise KeyboardInterrupt
 
 
+#: Loggers that report the kernel's shutdown after Ctrl-C: nbclient's "Kernel died while waiting for execute reply"
+#: (through papermill's logger) and asyncio's "Task exception was never retrieved" with a ``DeadKernelError``
+#: traceback, printed when the abandoned polling task is collected, sometimes before and sometimes after the clean
+#: "interrupted" message.
+SHUTDOWN_LOGGERS = ("papermill", "asyncio")
+
+
+def _silence_shutdown() -> None:
+    """After Ctrl-C: the kernel is being shut down on purpose, so its death is not an error to report. The loggers
+    of :data:`SHUTDOWN_LOGGERS` stay silent for the rest of the process (a process that was interrupted is about to
+    end, and the messages can come at any later garbage collection)."""
+    for name in SHUTDOWN_LOGGERS:
+        logging.getLogger(name).disabled = True
+
+
+def _is_dead_kernel(err: BaseException) -> bool:
+    """nbclient's ``DeadKernelError`` (imported lazily, as papermill is)."""
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(err, DeadKernelError)
+
+
 def _worker_init() -> None:
     """Initialiser of the pipeline's worker processes: Ctrl-C stops the setting a worker runs (cleanly, in
     :func:`run_setting`) and is ignored between settings, so no worker prints a traceback."""
@@ -666,8 +689,11 @@ def _execute(plan: SettingPlan, tmp_nb: Path, folder: Path, progress_file: str |
             failed = keep_failed(tmp_nb)
             raise SettingFailed(f"{rel_params}: cell {err.exec_count} raised {err.ename}: {err.evalue} "
                                 f"(partial notebook: {failed.relative_to(root)})") from None
-        except KeyboardInterrupt:
+        except BaseException as err:  # Ctrl-C, or the kernel dying from it before the interrupt reached us
+            if not (isinstance(err, KeyboardInterrupt) or (_interrupts["hit"] and _is_dead_kernel(err))):
+                raise
             _interrupts["armed"] = False
+            _silence_shutdown()
             failed = keep_failed(tmp_nb)
             progress = read_progress(progress_file) if progress_file else None
             where = f" after {progress['done']}/{progress['total']} cells" if progress else ""

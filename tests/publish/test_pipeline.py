@@ -325,6 +325,50 @@ def test_progress_counts_code_cells(tmp_path):
     assert p["done"] == p["total"] == 3  # the parameters, papermill's injected cell, the code
 
 
+@pytest.mark.parametrize("dies", [False, True])
+def test_interrupt_silences_the_kernel_shutdown_reports(tmp_path, monkeypatch, caplog, dies):
+    """After Ctrl-C, the dying kernel's reports (nbclient's "Kernel died" through papermill's logger, asyncio's
+    never-retrieved DeadKernelError) stay out of stderr, whenever they come; a kernel that dies after the interrupt
+    counts as the interrupt (the race seen in a clean-clone run)."""
+    import logging
+
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+
+    for name in pipeline.SHUTDOWN_LOGGERS:  # restored after the test
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+    monkeypatch.setattr(pipeline, "_interrupts", {"armed": False, "hit": False})
+
+    def interrupted(*args, **kwargs):
+        if dies:
+            pipeline._interrupts["hit"] = True  # what the worker's SIGINT handler records
+            raise DeadKernelError("Kernel died")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    root = make_root(tmp_path)
+    with pytest.raises(pipeline.SettingInterrupted, match="interrupted"):
+        pipeline.run_setting("params/tiny.yaml", "quick", root=root)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("papermill").error("Kernel died while waiting for execute reply.")
+        logging.getLogger("asyncio").error("Task exception was never retrieved")
+    assert caplog.records == []
+
+
+def test_a_dead_kernel_without_an_interrupt_is_a_failure(tmp_path, monkeypatch):
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+
+    monkeypatch.setattr(pipeline, "_interrupts", {"armed": False, "hit": False})
+
+    def died(*args, **kwargs):
+        raise DeadKernelError("Kernel died")
+
+    monkeypatch.setattr(papermill, "execute_notebook", died)
+    with pytest.raises(DeadKernelError):
+        pipeline.run_setting("params/tiny.yaml", "quick", root=make_root(tmp_path))
+
+
 def test_ctrl_c_stops_cleanly_and_keeps_the_partial_notebook(tmp_path):
     import os
     import signal
