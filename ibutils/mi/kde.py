@@ -157,7 +157,7 @@ def _program(mode: str, key: tuple):
             E = tf.exp(tf.cast(D, tf.float32)[None] * neg_inv_scales[:, None, None, None])  # max exactly 1
             return tf.reshape(tf.linalg.matmul(tf.reshape(E, [S * R * rows, Np]), W), [S, R, rows, K])
 
-        @tf.function(jit_compile=True)
+        @tf.function(jit_compile=True, autograph=False)  # plain Python control flow: nothing to convert
         def block_sums(T, Tt, sq, W, neg_inv_scales, start, rows):
             """Row sums of the kernels of rows ``start .. start + rows`` (see :func:`kernel_row_sums`).
 
@@ -181,7 +181,7 @@ def _program(mode: str, key: tuple):
                 D = tf.where((i == j)[None], tf.zeros_like(D), tf.maximum(D, 0.0))
             return class_sums(D, W, neg_inv_scales)
 
-        @tf.function(jit_compile=True)
+        @tf.function(jit_compile=True, autograph=False)
         def given_sums(D, W, neg_inv_scales):
             """The same from a block of distances ``D`` (R, rows, Np) computed outside (NumPy float64)."""
             return class_sums(D, W, neg_inv_scales)

@@ -71,9 +71,11 @@ class _Engine:
             self.fixed_range = (float(lo), float(hi)) if np.isfinite(lo) and np.isfinite(hi) else None
             # a running low end that can only be min(bound, 0) is not tracked (ReLU: 0; the softmax: 0)
             self.fixed_low = min(float(lo), 0.0) if np.isfinite(lo) else None
-            self.calibrate = tf.function(self._calibrate, jit_compile=True, reduce_retracing=True)
-        self.chunk = tf.function(self._chunk, jit_compile=True, reduce_retracing=True)
-        self.forward_all = tf.function(self._forward_all, jit_compile=True, reduce_retracing=True)
+            self.calibrate = tf.function(self._calibrate, jit_compile=True, reduce_retracing=True, autograph=False)
+        # autograph=False: the loops are explicit tf.while_loop / tf.cond and every Python `if` tests a Python
+        # value, so there is nothing to convert; converting _chunk took about 10 s of each page's start-up
+        self.chunk = tf.function(self._chunk, jit_compile=True, reduce_retracing=True, autograph=False)
+        self.forward_all = tf.function(self._forward_all, jit_compile=True, reduce_retracing=True, autograph=False)
 
     # -- packing -------------------------------------------------------------------
     @property
