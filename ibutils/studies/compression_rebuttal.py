@@ -130,7 +130,8 @@ def collision_attribution(layers: Sequence[np.ndarray], X=None) -> pd.DataFrame:
         T3, _ = check_layer(T, f"layers[{l - 1}]")
         if T3.shape[:2] != (R, N):
             raise ValueError(f"layers[{l - 1}]: expected {R} replicas of {N} rows, got shape {T3.shape}")
-        ids = exact_row_ids(T3)
+        # dense ids (< R N): exact_row_ids' ids may reach 2**62, and ridx * M below would overflow int64
+        ids = np.unique(exact_row_ids(T3), return_inverse=True)[1].reshape(R, N)
         cause = _row_cause(T3).ravel()
         M = int(ids.max()) + 1
         key = ridx * M + ids.ravel()

@@ -33,6 +33,22 @@ def test_collision_attribution_by_layer_and_cause():
         rebuttal.collision_attribution([l1, l2[:, :3]])
 
 
+def test_collision_attribution_with_many_replicas_of_many_distinct_values():
+    """The paper profile's failure: 10 replicas x 4,096 rows of 4 units with (nearly) all values distinct give row
+    ids near 2**61 (exact_row_ids does not densify them), and replica * (max id + 1) overflowed int64."""
+    from ibutils.mi.exact import exact_row_ids
+
+    rng = np.random.default_rng(0)
+    R, N = 10, 4096
+    T = rng.uniform(-0.9, 0.9, size=(R, N, 4)).astype(np.float32)
+    assert int(exact_row_ids(T).max()) * R > np.iinfo(np.int64).max  # the overflow the test is about
+    T[3, 1] = T[3, 0]  # one collision, in replica 3
+    out = rebuttal.collision_attribution([T])
+    assert out.n_distinct.tolist() == [N] * 3 + [N - 1] + [N] * 6
+    assert out.inputs_colliding.tolist() == [0] * 3 + [2] + [0] * 6
+    assert out.merges_other.tolist() == [0] * 3 + [1] + [0] * 6
+
+
 def test_collision_counter_records_per_layer_and_snapshot():
     c = rebuttal.CollisionCounter()
     y = np.array([0, 1, 0, 1])
