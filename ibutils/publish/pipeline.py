@@ -540,12 +540,6 @@ def _register_engine() -> None:
 _interrupts = {"armed": False, "hit": False}
 
 
-def _on_sigint(signum, frame):  # in a worker: interrupt the setting that runs, once; ignore otherwise
-    if _interrupts["armed"] and not _interrupts["hit"]:
-        _interrupts["hit"] = True
-        raise KeyboardInterrupt
-
-
 #: Loggers that report the kernel's shutdown after Ctrl-C: nbclient's "Kernel died while waiting for execute reply"
 #: (through papermill's logger) and asyncio's "Task exception was never retrieved" with a ``DeadKernelError``
 #: traceback, printed when the abandoned polling task is collected, sometimes before and sometimes after the clean
@@ -566,6 +560,14 @@ def _is_dead_kernel(err: BaseException) -> bool:
     from nbclient.exceptions import DeadKernelError
 
     return isinstance(err, DeadKernelError)
+
+
+def _on_sigint(signum, frame):  # in a worker: interrupt the setting that runs, once; ignore otherwise
+    if _interrupts["armed"] and not _interrupts["hit"]:
+        _interrupts["hit"] = True
+        # at once: Ctrl-C reaches the kernel too, and nbclient may report its death before the interrupt is handled
+        _silence_shutdown()
+        raise KeyboardInterrupt
 
 
 def _worker_init() -> None:

@@ -355,6 +355,22 @@ def test_interrupt_silences_the_kernel_shutdown_reports(tmp_path, monkeypatch, c
     assert caplog.records == []
 
 
+def test_the_workers_sigint_handler_silences_the_shutdown_reports_at_once(monkeypatch, caplog):
+    """Ctrl-C reaches the kernel as well as the worker, and nbclient may log the kernel's death before the
+    KeyboardInterrupt is handled (seen in a clean-clone run): the handler silences the reports when the signal comes."""
+    import logging
+
+    for name in pipeline.SHUTDOWN_LOGGERS:  # restored after the test
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+    monkeypatch.setattr(pipeline, "_interrupts", {"armed": True, "hit": False})
+    with pytest.raises(KeyboardInterrupt):
+        pipeline._on_sigint(2, None)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("papermill").error("Kernel died while waiting for execute reply.")
+    assert caplog.records == []
+    pipeline._on_sigint(2, None)  # a second Ctrl-C is ignored
+
+
 def test_a_dead_kernel_without_an_interrupt_is_a_failure(tmp_path, monkeypatch):
     import papermill
     from nbclient.exceptions import DeadKernelError
