@@ -555,13 +555,6 @@ def _silence_shutdown() -> None:
         logging.getLogger(name).disabled = True
 
 
-def _is_dead_kernel(err: BaseException) -> bool:
-    """nbclient's ``DeadKernelError`` (imported lazily, as papermill is)."""
-    from nbclient.exceptions import DeadKernelError
-
-    return isinstance(err, DeadKernelError)
-
-
 def _on_sigint(signum, frame):  # in a worker: interrupt the setting that runs, once; ignore otherwise
     if _interrupts["armed"] and not _interrupts["hit"]:
         _interrupts["hit"] = True
@@ -672,6 +665,7 @@ def _execute(plan: SettingPlan, tmp_nb: Path, folder: Path, progress_file: str |
     :class:`SettingInterrupted` is raised. ``env``: extra environment variables of the kernel (the kernel gets
     its own environment; ``os.environ`` is not changed)."""
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
 
     _register_engine()
     root, rel_params, key = plan.root, plan.rel_params, plan.key
@@ -691,8 +685,8 @@ def _execute(plan: SettingPlan, tmp_nb: Path, folder: Path, progress_file: str |
             failed = keep_failed(tmp_nb)
             raise SettingFailed(f"{rel_params}: cell {err.exec_count} raised {err.ename}: {err.evalue} "
                                 f"(partial notebook: {failed.relative_to(root)})") from None
-        except BaseException as err:  # Ctrl-C, or the kernel dying from it before the interrupt reached us
-            if not (isinstance(err, KeyboardInterrupt) or (_interrupts["hit"] and _is_dead_kernel(err))):
+        except (KeyboardInterrupt, DeadKernelError) as err:  # Ctrl-C, or the kernel dying from it first
+            if isinstance(err, DeadKernelError) and not _interrupts["hit"]:
                 raise
             _interrupts["armed"] = False
             _silence_shutdown()

@@ -130,16 +130,14 @@ def collision_attribution(layers: Sequence[np.ndarray], X=None) -> pd.DataFrame:
         T3, _ = check_layer(T, f"layers[{l - 1}]")
         if T3.shape[:2] != (R, N):
             raise ValueError(f"layers[{l - 1}]: expected {R} replicas of {N} rows, got shape {T3.shape}")
-        # dense ids (< R N): exact_row_ids' ids may reach 2**62, and ridx * M below would overflow int64
-        ids = np.unique(exact_row_ids(T3), return_inverse=True)[1].reshape(R, N)
+        ids = exact_row_ids(T3, extra=R)  # ids below 2**62 / R: ids * R + replica fits in int64
         cause = _row_cause(T3).ravel()
-        M = int(ids.max()) + 1
-        key = ridx * M + ids.ravel()
+        key = ids.ravel() * R + ridx
         uk, first_idx, inv, cnt = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
         inv = inv.ravel()
         pairs = np.unique(np.stack([inv, prev.ravel()], axis=1), axis=0)
         merges = np.bincount(pairs[:, 0], minlength=len(uk)) - 1  # distinct previous rows per group - 1
-        gcause, grep = cause[first_idx], uk // M
+        gcause, grep = cause[first_idx], uk % R
         shared = (cnt[inv] > 1).reshape(R, N)
         n_distinct = np.bincount(grep, minlength=R)
         for r in range(R):  # replicas: a handful

@@ -325,18 +325,32 @@ def test_progress_counts_code_cells(tmp_path):
     assert p["done"] == p["total"] == 3  # the parameters, papermill's injected cell, the code
 
 
+@pytest.fixture
+def shutdown_reports(monkeypatch, caplog):
+    """Emits the kernel-shutdown reports (nbclient's via papermill's logger, asyncio's) and returns the records that
+    got through; the loggers of ``pipeline.SHUTDOWN_LOGGERS`` start enabled and are restored after the test."""
+    import logging
+
+    for name in pipeline.SHUTDOWN_LOGGERS:
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+
+    def emit():
+        with caplog.at_level(logging.DEBUG):
+            logging.getLogger("papermill").error("Kernel died while waiting for execute reply.")
+            logging.getLogger("asyncio").error("Task exception was never retrieved")
+        return caplog.records
+
+    return emit
+
+
 @pytest.mark.parametrize("dies", [False, True])
-def test_interrupt_silences_the_kernel_shutdown_reports(tmp_path, monkeypatch, caplog, dies):
+def test_interrupt_silences_the_kernel_shutdown_reports(tmp_path, monkeypatch, shutdown_reports, dies):
     """After Ctrl-C, the dying kernel's reports (nbclient's "Kernel died" through papermill's logger, asyncio's
     never-retrieved DeadKernelError) stay out of stderr, whenever they come; a kernel that dies after the interrupt
     counts as the interrupt (the race seen in a clean-clone run)."""
-    import logging
-
     import papermill
     from nbclient.exceptions import DeadKernelError
 
-    for name in pipeline.SHUTDOWN_LOGGERS:  # restored after the test
-        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
     monkeypatch.setattr(pipeline, "_interrupts", {"armed": False, "hit": False})
 
     def interrupted(*args, **kwargs):
@@ -349,25 +363,16 @@ def test_interrupt_silences_the_kernel_shutdown_reports(tmp_path, monkeypatch, c
     root = make_root(tmp_path)
     with pytest.raises(pipeline.SettingInterrupted, match="interrupted"):
         pipeline.run_setting("params/tiny.yaml", "quick", root=root)
-    with caplog.at_level(logging.DEBUG):
-        logging.getLogger("papermill").error("Kernel died while waiting for execute reply.")
-        logging.getLogger("asyncio").error("Task exception was never retrieved")
-    assert caplog.records == []
+    assert shutdown_reports() == []
 
 
-def test_the_workers_sigint_handler_silences_the_shutdown_reports_at_once(monkeypatch, caplog):
+def test_the_workers_sigint_handler_silences_the_shutdown_reports_at_once(monkeypatch, shutdown_reports):
     """Ctrl-C reaches the kernel as well as the worker, and nbclient may log the kernel's death before the
     KeyboardInterrupt is handled (seen in a clean-clone run): the handler silences the reports when the signal comes."""
-    import logging
-
-    for name in pipeline.SHUTDOWN_LOGGERS:  # restored after the test
-        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
     monkeypatch.setattr(pipeline, "_interrupts", {"armed": True, "hit": False})
     with pytest.raises(KeyboardInterrupt):
         pipeline._on_sigint(2, None)
-    with caplog.at_level(logging.DEBUG):
-        logging.getLogger("papermill").error("Kernel died while waiting for execute reply.")
-    assert caplog.records == []
+    assert shutdown_reports() == []
     pipeline._on_sigint(2, None)  # a second Ctrl-C is ignored
 
 
