@@ -24,6 +24,24 @@ def test_ksg_independent_near_zero_and_validation():
         mi.ksg(np.array([np.nan, 1.0]), np.zeros(2), k=1)
 
 
+@pytest.mark.parametrize("da,db,n,seed", [(1, 1, 400, 0), (3, 2, 500, 1), (12, 12, 700, 2), (40, 1, 300, 3)])
+def test_ksg_blocked_counts_equal_the_tree_and_several_k_equal_one_at_a_time(da, db, n, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, da))
+    b = a[:, :1] + rng.normal(size=(n, db))
+    a[:7] = a[7:14]  # duplicated rows: zero distances, the closed-ball edge case
+    b[:7] = b[7:14]
+    ks = [1, 3, 10]
+    tree, brute = mi.ksg(a, b, k=ks, method="tree"), mi.ksg(a, b, k=ks, method="brute")
+    np.testing.assert_array_equal(tree, brute)  # the same integer counts, so the same floats
+    assert tree.shape == (3,) and isinstance(mi.ksg(a, b, k=3), float)
+    np.testing.assert_array_equal(tree, [mi.ksg(a, b, k=k, method="tree") for k in ks])
+    with pytest.raises(ValueError, match="method"):
+        mi.ksg(a, b, method="ball")
+    with pytest.raises(ValueError, match="k"):
+        mi.ksg(a, b, k=[3, n])
+
+
 def test_edge_independent_near_zero_dependent_large():
     # Deep Bottleneck sec. 9.5 demo: independent N(0,1) X, Y, N = 4000 (naive hash: 2.77)
     rng = np.random.default_rng(0)
