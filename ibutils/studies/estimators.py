@@ -85,7 +85,7 @@ def run_glue(runs: pd.DataFrame) -> dict:
 def mine_glue(runs: pd.DataFrame, steps: int, caps=None) -> dict:
     """Glue values stating MINE's settings (:data:`MINE`, ``steps``) and where it ran: ``ek_mine_settings``
     (a sentence), ``ek_mine_ns_text`` (the sample sizes it covered, and those capped by ``caps["mine_n"]``)
-    and ``ek_kde_cap_text`` (the sample sizes the KDE combination of continuous pairs was capped at)."""
+    and ``ek_caps_text`` (:func:`caps_sentence`)."""
     c = _caps(caps)
     m = runs[runs.estimator == "mine"]
     ran = sorted(int(n) for n in m[m.status == "ok"].N.unique())
@@ -104,13 +104,28 @@ def mine_glue(runs: pd.DataFrame, steps: int, caps=None) -> dict:
         g["ek_mine_ns_text"] = (f"MINE ran at every sample size of this run (N = {fmt(ran)})" if not capped else
                                 f"MINE ran at N = {fmt(ran) or 'none'} and was capped at N = {fmt(capped)} "
                                 f"(above {c['mine_n']:,}, to keep the page's time)")
-    k = runs[(runs.estimator == "kde") & (runs.family != "mixture")]
-    kc = sorted(int(n) for n in k[k.status == "capped"].N.unique() if int(n) > c["kde_n"])
-    g["ek_kde_cap_text"] = (f"the KDE combination of two continuous variables ran up to N = {c['kde_n']:,} and is "
-                            f"capped at N = {fmt(kc)} (its pairwise kernel sums grow as N squared)" if kc else
-                            f"the KDE combination of two continuous variables ran at every sample size of this run "
-                            f"up to N = {c['kde_n']:,}")
+    g["ek_caps_text"] = caps_sentence(runs, c)
     return g
+
+
+def caps_sentence(runs: pd.DataFrame, caps=None) -> str:
+    """Where KSG and the KDE were capped in ``runs`` (:data:`CAPS` with ``caps``), as a sentence.
+
+    Names each cap that left out a sample size of this run, with the sizes it left out, or says
+    that both ran at every sample size.
+    """
+    c = _caps(caps)
+    fmt = lambda v: ", ".join(f"{n:,}" for n in v)  # noqa: E731
+    parts = []
+    for est, what in (("ksg", f"KSG runs up to N = {c['ksg_n']:,} in more than {c['ksg_dim']} dimensions"),
+                      ("kde", f"the KDE (the entropy combination and the class-label form) up to N = {c['kde_n']:,}")):
+        cut = sorted(int(n) for n in runs[(runs.estimator == est) & (runs.status == "capped")].N.unique())
+        if cut:
+            parts.append(f"{what}, so it is capped at N = {fmt(cut)}")
+    if not parts:
+        return (f"no cap applies to this run: KSG and the KDE ran at every sample size "
+                f"(N up to {int(runs.N.max()):,})")
+    return "; ".join(parts) + " (their pairwise work grows as N squared)"
 
 
 def _caps(caps) -> dict:

@@ -115,8 +115,12 @@ def test_run_mine_rows_caps_and_one_hot():
     assert ek.mine_glue(runs[runs.estimator != "mine"], 0)["ek_mine_ns_text"].startswith("MINE was not run")
     k = ek.mine_glue(pd.concat([runs, _runs([np.nan] * 3, estimator="kde", setting="upper, s2=0.1", N=10000,
                                             status="capped")]), 50)
-    assert k["ek_kde_cap_text"].startswith("the KDE combination of two continuous variables ran up to N = 5,000 and is "
-                                           "capped at N = 10,000")
+    assert k["ek_caps_text"] == ("the KDE (the entropy combination and the class-label form) up to N = 5,000, so it "
+                                 "is capped at N = 10,000 (their pairwise work grows as N squared)")
+    assert g["ek_caps_text"] == "no cap applies to this run: KSG and the KDE ran at every sample size (N up to 300)"
+    both = ek.caps_sentence(pd.concat([runs, _runs([np.nan], estimator="ksg", N=10000, status="capped")]),
+                            caps={"ksg_n": 5000, "ksg_dim": 4})
+    assert both == "KSG runs up to N = 5,000 in more than 4 dimensions, so it is capped at N = 10,000 (their pairwise work grows as N squared)"
     with pytest.raises(ValueError, match="mine_steps"):
         ek.run_benchmark(["1v1-normal-0.75"], ns=(300,), mine_steps=-1)
 
