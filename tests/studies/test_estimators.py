@@ -120,7 +120,8 @@ def test_run_mine_rows_caps_and_one_hot():
     assert g["ek_caps_text"] == "no cap applies to this run: KSG and the KDE ran at every sample size (N up to 300)"
     both = ek.caps_sentence(pd.concat([runs, _runs([np.nan], estimator="ksg", N=10000, status="capped")]),
                             caps={"ksg_n": 5000, "ksg_dim": 4})
-    assert both == "KSG runs up to N = 5,000 in more than 4 dimensions, so it is capped at N = 10,000 (their pairwise work grows as N squared)"
+    assert both == ("KSG runs up to N = 5,000 in more than 4 dimensions, so it is capped at N = 10,000 (their pairwise "
+                    "work grows as N squared)")
     with pytest.raises(ValueError, match="mine_steps"):
         ek.run_benchmark(["1v1-normal-0.75"], ns=(300,), mine_steps=-1)
 
