@@ -443,7 +443,27 @@ def benchmark_glue(summary: pd.DataFrame, n: int) -> dict:
     best = wl.sort_values(["n_within", "n_tasks"], ascending=[False, True], kind="stable").iloc[0]
     g["ek_best_text"] = _count_text(best, n)
     g["ek_n_settings"] = int(len(wl))
+    g["ek_high_dim_text"] = high_dim_text(summary, n)
     return g
+
+
+def high_dim_text(summary: pd.DataFrame, n: int, min_side: int = 25) -> str:
+    """Which settings are *within* the band on the tasks with at least ``min_side`` columns on each side
+    (the 25x25 and 50x50 tasks) at ``N = n``: a sentence naming them, or saying that none is."""
+    s = summary[(summary.N == int(n)) & (summary.n > 0)]
+    side = s.dims.str.split("x").apply(lambda p: min(int(p[0]), int(p[1]))) if len(s) else pd.Series(dtype=int)
+    s = s[side >= min_side]
+    if s.empty:
+        return f"no task with {min_side} or more columns a side ran at N = {int(n):,}"
+    tasks = ", ".join(sorted(s.task.unique()))
+    ok = s[s.verdict == "within"]
+    if ok.empty:
+        return (f"on the tasks with {min_side} or more columns a side ({tasks}) none of the "
+                f"{s.groupby(['estimator', 'setting']).ngroups} settings that ran is within {100 * BAND:.0f}% of the "
+                f"truth at N = {int(n):,}: do not trust any of them there")
+    hits = "; ".join(f"{label(e, st)} on {', '.join(g.task)}" for (e, st), g in ok.groupby(["estimator", "setting"]))
+    return (f"on the tasks with {min_side} or more columns a side ({tasks}) only these settings are within "
+            f"{100 * BAND:.0f}% of the truth at N = {int(n):,}: {hits}")
 
 
 # --------------------------------------------------------------------------- the book's own situations
@@ -577,7 +597,42 @@ def layer_glue(det: pd.DataFrame, noisy: pd.DataFrame, *, book_bins: int = 30) -
                                 "variance and seed" if bool(kd.bound_holds.all()) else
                                 "the bounds do not bracket the truth for every noise variance and seed")
     g["ek_noisy_n_mc_se"] = round(float(noisy.truth_se.max()), 3)
+    g["ek_ties_text"] = ties_text(s)
+    g["ek_noisy_others_text"] = noisy_others_text(ns, n_patterns=int(det.n_patterns.iloc[0]))
     return g
+
+
+def ties_text(s: pd.DataFrame, margin: float = 0.1) -> str:
+    """How far KSG (on ``I(T;Y)``) and EDGE (on ``I(X;T)``) are from the exact values on the deterministic
+    layers (``s``: :func:`layer_summary`), as a sentence; "far off" only when every mean gap exceeds ``margin``
+    bits, with the reason (binary inputs: KSG's neighbour counts are ties, EDGE's hash buckets merge inputs)."""
+    parts, gaps = [], []
+    for est, q, name in (("ksg", "ity", "KSG on I(T;Y)"), ("edge", "ixt", "EDGE on I(X;T)")):
+        r = s[(s.estimator == est) & (s.quantity == q)].set_index("situation").gap
+        gaps += list(r.abs())
+        parts.append(f"{name} misses by " + " and ".join(f"{v:+.2f} bits ({k})" for k, v in r.items()))
+    text = "; ".join(parts)
+    if gaps and min(gaps) > margin:
+        return (f"KSG and EDGE are far off in both situations ({text}): the inputs are binary, so KSG's neighbour "
+                f"counts are all ties, and EDGE's hash buckets merge inputs")
+    return f"KSG and EDGE are not off by more than {margin:g} bit in every situation ({text})"
+
+
+def noisy_others_text(ns: pd.DataFrame, *, n_patterns: int) -> str:
+    """Binning and EDGE on the noisy layer (``ns``: :func:`noisy_summary`), as a sentence: the mean gap to the
+    truth over the noise variances, and binning's estimate against ``log2`` of the number of patterns."""
+    b = ns[ns.estimator == "binning run-max, 30 bins"]
+    e = ns[ns.estimator == "edge"]
+    if b.empty or e.empty:
+        return "binning and EDGE were not run on the noisy layer"
+    logn = np.log2(n_patterns)
+    b_text = (f"binning one noisy draw per input (run-max, 30 bins) gives {b.estimate.min():.2f} to "
+              f"{b.estimate.max():.2f} bits over the noise variances, against truths of {b.truth.min():.2f} to "
+              f"{b.truth.max():.2f} bits and log2 N = {logn:.2f} bits")
+    if (b.estimate - b.truth).abs().min() > 0.1 and (logn - b.estimate).max() < (b.estimate - b.truth).abs().min():
+        b_text += ": it measures the entropy of the binned draw, which ignores the noise and stays near log2 N"
+    side = "under" if (e.gap < 0).all() else "over" if (e.gap > 0).all() else "both under- and over"
+    return f"{b_text}; EDGE {side}estimates, by {e.gap.min():+.2f} to {e.gap.max():+.2f} bits"
 
 
 # --------------------------------------------------------------------------- known failures

@@ -217,3 +217,32 @@ def test_glue_functions_on_small_runs():
     assert fg["ek_scale_scaled"] < fg["ek_scale_std"] and fg["ek_dup_twice"] > fg["ek_dup_once"]
     assert fg["ek_ksg_lo_dims"] == "1x1"
     assert ek.task_table(["mixture-m2"]).truth.iloc[0] == 0.5
+
+
+def test_high_dim_ties_and_noisy_sentences_follow_the_numbers():
+    far = pd.concat([_runs([1.0, 1.01, 0.99], truth=2.0, task="25v25-normal-dense-0.5", dims="25x25"),
+                     _runs([2.0, 2.01, 1.99], truth=2.0, task="50v50-normal-dense-0.5", dims="50x50", estimator="edge",
+                           setting="default"),
+                     _runs([0.6, 0.6, 0.6], truth=0.6, task="1v1-normal-0.75")])
+    s = ek.summarize(far)
+    text = ek.high_dim_text(s, 1000)
+    assert "only these settings" in text and text.endswith(": EDGE on 50v50-normal-dense-0.5") and "KSG" not in text
+    none = ek.high_dim_text(ek.summarize(far[far.estimator == "ksg"]), 1000)
+    assert "none of the 1 settings" in none and none.endswith("do not trust any of them there")
+    assert ek.high_dim_text(s, 5000).startswith("no task with 25 or more columns")
+
+    def lay(ksg_gap, edge_gap):
+        rows = [dict(situation=sit, quantity=q, estimator=e, gap=gap)
+                for sit in ("tanh", "saturated tanh") for e, q, gap in (("ksg", "ity", ksg_gap), ("edge", "ixt", edge_gap))]
+        return pd.DataFrame(rows)
+    assert ek.ties_text(lay(-2.0, -3.0)).startswith("KSG and EDGE are far off in both situations (KSG on I(T;Y) "
+                                                   "misses by -2.00 bits (tanh)")
+    assert ek.ties_text(lay(-2.0, 0.05)).startswith("KSG and EDGE are not off by more than 0.1 bit")
+
+    def noisy(b_est, e_gap):
+        return pd.DataFrame([dict(estimator="binning run-max, 30 bins", estimate=b_est, truth=3.0, gap=b_est - 3.0),
+                             dict(estimator="edge", estimate=3.0 + e_gap, truth=3.0, gap=e_gap)])
+    t = ek.noisy_others_text(noisy(11.9, -1.0), n_patterns=4096)
+    assert "ignores the noise and stays near log2 N" in t and t.endswith("EDGE underestimates, by -1.00 to -1.00 bits")
+    t = ek.noisy_others_text(noisy(3.02, 0.5), n_patterns=4096)
+    assert "ignores the noise" not in t and "EDGE overestimates" in t
