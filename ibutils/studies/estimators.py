@@ -82,6 +82,11 @@ def run_glue(runs: pd.DataFrame) -> dict:
             "ek_n_seeds": int(runs.seed.nunique()), "ek_n_runs": int((runs.status == "ok").sum())}
 
 
+def _ns_text(ns) -> str:
+    """Sample sizes as text: ``[1000, 5000]`` -> ``"1,000, 5,000"``."""
+    return ", ".join(f"{int(n):,}" for n in ns)
+
+
 def mine_glue(runs: pd.DataFrame, steps: int, caps=None) -> dict:
     """Glue values stating MINE's settings (:data:`MINE`, ``steps``) and where it ran: ``ek_mine_settings``
     (a sentence), ``ek_mine_ns_text`` (the sample sizes it covered, and those capped by ``caps["mine_n"]``)
@@ -90,7 +95,6 @@ def mine_glue(runs: pd.DataFrame, steps: int, caps=None) -> dict:
     m = runs[runs.estimator == "mine"]
     ran = sorted(int(n) for n in m[m.status == "ok"].N.unique())
     capped = sorted(int(n) for n in m[m.status == "capped"].N.unique())
-    fmt = lambda v: ", ".join(f"{n:,}" for n in v)  # noqa: E731
     g = {"ek_mine_settings": (f"a critic of {len(MINE['hidden'])} ELU layers of {MINE['hidden'][0]} units on the "
                               f"concatenated pair, {int(steps):,} Adam steps at learning rate {MINE['lr']:g} on "
                               f"minibatches of {MINE['batch_size']} pairs, the moving average of eq. 12 with "
@@ -101,8 +105,8 @@ def mine_glue(runs: pd.DataFrame, steps: int, caps=None) -> dict:
     if m.empty:
         g["ek_mine_ns_text"] = "MINE was not run (mine_steps = 0)"
     else:
-        g["ek_mine_ns_text"] = (f"MINE ran at every sample size of this run (N = {fmt(ran)})" if not capped else
-                                f"MINE ran at N = {fmt(ran) or 'none'} and was capped at N = {fmt(capped)} "
+        g["ek_mine_ns_text"] = (f"MINE ran at every sample size of this run (N = {_ns_text(ran)})" if not capped else
+                                f"MINE ran at N = {_ns_text(ran) or 'none'} and was capped at N = {_ns_text(capped)} "
                                 f"(above {c['mine_n']:,}, to keep the page's time)")
     g["ek_caps_text"] = caps_sentence(runs, c)
     return g
@@ -115,13 +119,12 @@ def caps_sentence(runs: pd.DataFrame, caps=None) -> str:
     that both ran at every sample size.
     """
     c = _caps(caps)
-    fmt = lambda v: ", ".join(f"{n:,}" for n in v)  # noqa: E731
     parts = []
     for est, what in (("ksg", f"KSG runs up to N = {c['ksg_n']:,} in more than {c['ksg_dim']} dimensions"),
                       ("kde", f"the KDE (the entropy combination and the class-label form) up to N = {c['kde_n']:,}")):
         cut = sorted(int(n) for n in runs[(runs.estimator == est) & (runs.status == "capped")].N.unique())
         if cut:
-            parts.append(f"{what}, so it is capped at N = {fmt(cut)}")
+            parts.append(f"{what}, so it is capped at N = {_ns_text(cut)}")
     if not parts:
         return (f"no cap applies to this run: KSG and the KDE ran at every sample size "
                 f"(N up to {int(runs.N.max()):,})")
