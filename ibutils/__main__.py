@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     frz = sub.add_parser("freeze", help="re-execute committed notebooks in place with their defaults (for nbval)")
     frz.add_argument("notebooks", nargs="+", help="notebooks/<name>.ipynb")
+    frz.add_argument("--rebase", action="store_true",
+                     help="rewrite the notebook even on a CPU kind other than its own (its outputs then come from "
+                          "this machine's kind, and other kinds' records go stale); see DEVELOPING.md")
     return p
 
 
@@ -138,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "freeze":
             for nb in args.notebooks:
-                pipeline.freeze(nb, root=Path.cwd())
-                print(f"froze {nb}")
+                wrote = pipeline.freeze(nb, root=Path.cwd(), rebase=args.rebase)
+                print(f"froze {nb}: " + (f"wrote {wrote}" if wrote else "this CPU kind gives the committed outputs"))
             return 0
         root = pipeline.find_root(getattr(args, "root", None) or Path.cwd())
         if args.command == "run":

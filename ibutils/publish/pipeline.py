@@ -1156,30 +1156,50 @@ def build_book(profile: str = "standard", *, root: str | Path = ".", force: bool
     return root / "_build" / "html" / "index.html"
 
 
-def freeze(nb_path: str | Path, *, root: str | Path = ".") -> Path:
-    """Execute a committed notebook in place with its own defaults (for nbval).
+def freeze(nb_path: str | Path, *, root: str | Path = ".", rebase: bool = False) -> Path | None:
+    """Execute a committed notebook with its own defaults and keep its outputs for nbval.
 
     Volatile metadata (papermill timings, execution timestamps) is removed, so the
-    committed file changes only when its code or its outputs change.
+    committed file changes only when its code or its outputs change. On a machine of the
+    CPU kind the committed outputs come from (:mod:`ibutils.publish.cpukind`), the notebook
+    is rewritten in place; on another kind its outputs are recorded for that kind instead
+    (``notebooks/cpu_kinds/<kind>/``), and the notebook is left as it is, unless ``rebase``
+    makes this machine's kind the notebook's own (other kinds' records then go stale).
+
+    Returns
+    -------
+    Path or None
+        The file written: the notebook, the kind's record, or ``None`` when this kind's
+        outputs equal the committed ones (no record is needed; a stale one is removed).
     """
     import papermill as pm
 
+    from . import cpukind
+
     nb_path = Path(nb_path)
-    with atomic_path(nb_path) as tmp:
-        pm.execute_notebook(str(nb_path), str(tmp), cwd=str(nb_path.parent), kernel_name="python3",
+    here = cpukind.cpu_kind()
+    committed = nbformat.read(nb_path, as_version=4)
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / nb_path.name
+        pm.execute_notebook(str(nb_path), str(out), cwd=str(nb_path.parent), kernel_name="python3",
                             progress_bar=False, log_output=False, extra_arguments=list(KERNEL_ARGS))
-        nb = nbformat.read(tmp, as_version=4)
-        nb.metadata.pop("papermill", None)
-        count = 0
-        for i, cell in enumerate(nb.cells):
-            cell.metadata.pop("papermill", None)
-            cell.metadata.pop("execution", None)
-            cell["id"] = f"cell-{i}"
-            if cell.cell_type == "code":
-                count += 1  # nbval needs counts on cells with outputs; make them sequential
-                cell.execution_count = count
-                for output in cell.outputs:
-                    if output.get("output_type") == "execute_result":
-                        output["execution_count"] = count
+        nb = nbformat.read(out, as_version=4)
+    nb.metadata.pop("papermill", None)
+    count = 0
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        cell["id"] = f"cell-{i}"
+        if cell.cell_type == "code":
+            count += 1  # nbval needs counts on cells with outputs; make them sequential
+            cell.execution_count = count
+            for output in cell.outputs:
+                if output.get("output_type") == "execute_result":
+                    output["execution_count"] = count
+    if not (rebase or cpukind.notebook_kind(committed) == here):
+        return cpukind.record(nb_path, nb, here)
+    nb.metadata["ibutils"] = {"cpu_kind": here}
+    with atomic_path(nb_path) as tmp:
         nbformat.write(nb, tmp)
+    cpukind.record_path(nb_path, here).unlink(missing_ok=True)
     return nb_path
