@@ -132,3 +132,20 @@ def recorded_outputs(nb_path: str | Path, cell, kind: str) -> tuple[list | None,
         return None, (f"{path} is stale for this cell: it was recorded against another source or other "
                       f"committed outputs; refreeze on a {kind} machine (python -m ibutils freeze)")
     return [nbformat.from_dict(o) for o in entry["outputs"]], ""
+
+
+def stale_records(nb_path: str | Path) -> dict[str, int]:
+    """For each other kind with a record of the notebook at ``nb_path``: how many of its recorded cells no
+    longer apply (their cell's source or committed outputs changed since). Kinds with none stale are left out."""
+    nb_path = Path(nb_path)
+    nb = nbformat.read(nb_path, as_version=4)
+    cells = {c.get("id") or digest(c.source): c for c in nb.cells}
+    out = {}
+    for path in sorted((nb_path.parent / FOLDER).glob(f"*/{nb_path.stem}.json")):
+        entries = json.loads(path.read_text())["cells"]
+        n = sum(1 for key, e in entries.items()
+                if key not in cells or e["source_sha256"] != digest(cells[key].source)
+                or e["committed_sha256"] != digest(_outputs(cells[key])))
+        if n:
+            out[path.parent.name] = n
+    return out

@@ -1202,4 +1202,7 @@ def freeze(nb_path: str | Path, *, root: str | Path = ".", rebase: bool = False)
     with atomic_path(nb_path) as tmp:
         nbformat.write(nb, tmp)
     cpukind.record_path(nb_path, here).unlink(missing_ok=True)
+    for kind, n in cpukind.stale_records(nb_path).items():
+        print(f"{nb_path}: {n} recorded cell(s) of CPU kind {kind} are now stale; refreeze on such a machine "
+              "(DEVELOPING.md, 'Outputs across CPU kinds')", file=sys.stderr, flush=True)
     return nb_path

@@ -78,6 +78,16 @@ def test_freeze_records_another_kinds_outputs_and_rewrites_only_its_own_or_on_re
     assert pipeline.freeze(nb_path) == nb_path  # now its own kind: rewritten in place
 
 
+def test_a_refreeze_on_the_own_kind_says_which_records_went_stale(tmp_path, monkeypatch, capsys):
+    nb_path = _notebook(tmp_path / "t.ipynb", "print(1)", "0\n")
+    cpukind.record(nb_path, _fresh(nb_path, "1\n"), "x86_64-other")
+    assert cpukind.stale_records(nb_path) == {}
+    monkeypatch.setattr(cpukind, "cpu_kind", lambda flags=None: cpukind.BASE_KIND)
+    pipeline.freeze(nb_path)  # the committed output becomes 1: the other kind's record no longer applies
+    assert cpukind.stale_records(nb_path) == {"x86_64-other": 1}
+    assert "1 recorded cell(s) of CPU kind x86_64-other are now stale" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("own, record, passes", [
     ("elsewhere", "2\n", True),     # another kind's notebook, this kind's outputs recorded: compared with them
     ("elsewhere", "3\n", False),    # ... and they must match exactly
