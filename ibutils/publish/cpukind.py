@@ -83,6 +83,16 @@ def _outputs(cell) -> list:
     return json.loads(json.dumps(cell.get("outputs", [])))
 
 
+def _key(cell) -> str:
+    """A cell's key in a record: its id (``cell-<i>`` after a freeze), else the digest of its source."""
+    return cell.get("id") or digest(cell.source)
+
+
+def _applies(entry: dict, cell) -> bool:
+    """Whether a recorded ``entry`` was made against ``cell``'s present source and committed outputs."""
+    return entry["source_sha256"] == digest(cell.source) and entry["committed_sha256"] == digest(_outputs(cell))
+
+
 def record(nb_path: str | Path, fresh: nbformat.NotebookNode, kind: str) -> Path | None:
     """Record the cells of ``fresh`` (the notebook at ``nb_path`` executed on a machine of ``kind``) whose
     outputs differ from the committed ones. Writes atomically; removes the record when no cell differs.
@@ -98,7 +108,7 @@ def record(nb_path: str | Path, fresh: nbformat.NotebookNode, kind: str) -> Path
     cells = {}
     for old, new in zip(committed.cells, fresh.cells):
         if old.cell_type == "code" and _outputs(old) != _outputs(new):
-            cells[old.get("id") or digest(old.source)] = {
+            cells[_key(old)] = {
                 "source_sha256": digest(old.source), "committed_sha256": digest(_outputs(old)),
                 "outputs": _outputs(new)}
     path = record_path(nb_path, kind)
@@ -125,10 +135,10 @@ def recorded_outputs(nb_path: str | Path, cell, kind: str) -> tuple[list | None,
     path = record_path(nb_path, kind)
     if not path.is_file():
         return None, f"no outputs are recorded for CPU kind {kind} ({path} is absent)"
-    entry = json.loads(path.read_text())["cells"].get(cell.get("id") or digest(cell.source))
+    entry = json.loads(path.read_text())["cells"].get(_key(cell))
     if entry is None:
         return None, f"{path} records no outputs for this cell"
-    if entry["source_sha256"] != digest(cell.source) or entry["committed_sha256"] != digest(_outputs(cell)):
+    if not _applies(entry, cell):
         return None, (f"{path} is stale for this cell: it was recorded against another source or other "
                       f"committed outputs; refreeze on a {kind} machine (python -m ibutils freeze)")
     return [nbformat.from_dict(o) for o in entry["outputs"]], ""
@@ -139,13 +149,11 @@ def stale_records(nb_path: str | Path) -> dict[str, int]:
     longer apply (their cell's source or committed outputs changed since). Kinds with none stale are left out."""
     nb_path = Path(nb_path)
     nb = nbformat.read(nb_path, as_version=4)
-    cells = {c.get("id") or digest(c.source): c for c in nb.cells}
+    cells = {_key(c): c for c in nb.cells}
     out = {}
     for path in sorted((nb_path.parent / FOLDER).glob(f"*/{nb_path.stem}.json")):
         entries = json.loads(path.read_text())["cells"]
-        n = sum(1 for key, e in entries.items()
-                if key not in cells or e["source_sha256"] != digest(cells[key].source)
-                or e["committed_sha256"] != digest(_outputs(cells[key])))
+        n = sum(1 for key, e in entries.items() if key not in cells or not _applies(e, cells[key]))
         if n:
             out[path.parent.name] = n
     return out
