@@ -33,6 +33,7 @@ import numpy as np
 
 from ibutils import mi
 from ibutils.mi.kde import kernel_row_sums  # noqa: F401  (imported so the compile time is not an import)
+from ibutils.publish.cpukind import cpu_kind
 
 WIDTHS = [12, 10, 7, 5, 4, 3, 2]
 N_BINS = 30
@@ -146,7 +147,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     lines = []
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"ibutils.mi benchmark, {os.cpu_count()} CPU cores, load average {load:.1f} at the start"
+    print(f"ibutils.mi benchmark, {os.cpu_count()} CPU cores ({cpu_kind()}), load average {load:.1f} at the start"
           f"{' (--quick)' if q else ''}")
 
     # ---- (1) KDE N = 4096, d = 10, 10 stacked items, both bounds ------------------------------
