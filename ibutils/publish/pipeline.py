@@ -1011,7 +1011,7 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
         for stage in sorted(stages):
             if getattr(executor, "remote", False):  # a cluster: workers execute, the client writes the book
                 futures = {}
-                for p in stages[stage]:
+                for p in timings.longest_first(stages[stage], stored):
                     plan = plan_setting(p, profile, overrides, root=root)
                     if plan.cached and not force:
                         reports.append(plan.cached_report())
@@ -1022,7 +1022,8 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
                         futures[executor.submit(run_setting_remote, plan, bar.file(p.stem))] = p.stem
             else:
                 futures = {executor.submit(run_setting, p, profile, overrides, force=force, root=root,
-                                           progress_file=bar.file(p.stem)): p.stem for p in stages[stage]}
+                                           progress_file=bar.file(p.stem)): p.stem
+                           for p in timings.longest_first(stages[stage], stored)}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)

@@ -80,6 +80,28 @@ def record(root: str | Path, profile: str, setting: str, seconds: float, *, date
             tmp.write_text(HEADER + yaml.safe_dump(ordered, sort_keys=False, default_flow_style=None, width=120))
 
 
+def longest_first(names, stored: dict[str, dict[str, Any]]) -> list:
+    """``names`` (setting names, or paths whose ``stem`` is one) ordered longest stored wall time first.
+
+    The pipeline hands a stage's settings to its workers in this order: longest processing time
+    first (Graham 1969) keeps a long setting from starting last while the other workers idle.
+    Settings never timed come first (they may be long); ties keep their given order.
+
+    Parameters
+    ----------
+    names : iterable of str or Path
+    stored : ``{setting: {"seconds": ...}}``, one profile of :func:`read`
+    """
+    def seconds(name) -> float:
+        entry = stored.get(getattr(name, "stem", name)) or {}
+        try:
+            return float(entry["seconds"])
+        except (KeyError, TypeError, ValueError):
+            return float("inf")
+
+    return sorted(names, key=lambda n: -seconds(n))
+
+
 def fmt_seconds(seconds: float | None) -> str:
     """``"unknown"``, ``"42 s"``, ``"3 min 5 s"`` or ``"2 h 03 min"``."""
     if seconds is None:

@@ -268,6 +268,37 @@ def test_run_stores_timings_and_estimate_uses_them(tmp_path, monkeypatch, capsys
     assert "nothing to execute" in _main(monkeypatch, capsys, root, "estimate", "--profile", "quick")[1]
 
 
+def test_settings_are_handed_to_the_workers_longest_stored_time_first(tmp_path):
+    from concurrent.futures import Executor, Future
+    from types import SimpleNamespace
+
+    from ibutils.publish import timings
+
+    root = make_root(tmp_path)
+    for name in ("a_short", "b_untimed", "c_long", "d_mid"):
+        write_params(root, {"notebook": "tiny", "profiles": {"quick": {}, "standard": {}, "paper": {}}}, name)
+    for name, seconds in (("a_short", 5.0), ("c_long", 900.0), ("d_mid", 60.0), ("tiny", 60.0)):
+        timings.record(root, "quick", name, seconds)
+    timings.record(root, "standard", "a_short", 9999.0)  # another profile's timing does not count
+
+    class Recording(Executor):  # runs nothing: records the order in which settings are submitted
+        order: list = []
+
+        def submit(self, fn, path, *args, **kwargs):
+            self.order.append(Path(path).stem)
+            fut = Future()
+            fut.set_result(SimpleNamespace(name=Path(path).stem))
+            return fut
+
+    ex = Recording()
+    paths = [f"params/{n}.yaml" for n in ("a_short", "b_untimed", "c_long", "d_mid", "tiny")]
+    reports = pipeline.run_settings(paths, "quick", root=root, executor=ex, progress=False)
+    # never timed first (it may be long), then longest first; equal times keep the given (name) order
+    assert ex.order == ["b_untimed", "c_long", "d_mid", "tiny", "a_short"]
+    assert [r.name for r in reports] == ["a_short", "b_untimed", "c_long", "d_mid", "tiny"]
+    assert timings.longest_first(["x", "y"], {"x": {"seconds": "bad"}, "y": {"seconds": 1}}) == ["x", "y"]
+
+
 def test_run_reexecutes_the_pages_that_read_its_results(tmp_path):
     root = make_root(tmp_path)
     _add_summary(root)
