@@ -1009,9 +1009,10 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
     futures: dict[Future, str] = {}
     try:
         for stage in sorted(stages):
+            order = timings.longest_first(stages[stage], stored)  # longest stored wall time first
             if getattr(executor, "remote", False):  # a cluster: workers execute, the client writes the book
                 futures = {}
-                for p in timings.longest_first(stages[stage], stored):
+                for p in order:
                     plan = plan_setting(p, profile, overrides, root=root)
                     if plan.cached and not force:
                         reports.append(plan.cached_report())
@@ -1022,8 +1023,7 @@ def run_settings(paths: Iterable[str | Path], profile: str = "standard", *, forc
                         futures[executor.submit(run_setting_remote, plan, bar.file(p.stem))] = p.stem
             else:
                 futures = {executor.submit(run_setting, p, profile, overrides, force=force, root=root,
-                                           progress_file=bar.file(p.stem)): p.stem
-                           for p in timings.longest_first(stages[stage], stored)}
+                                           progress_file=bar.file(p.stem)): p.stem for p in order}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)

@@ -44,13 +44,17 @@ def read(root: str | Path = ".") -> dict[str, dict[str, dict[str, Any]]]:
             for p, s in data.items() if isinstance(s, dict)}
 
 
-def expected(root: str | Path, profile: str, setting: str) -> float | None:
-    """Seconds the last stored run of ``setting`` at ``profile`` took (``None`` when never run)."""
-    entry = read(root).get(profile, {}).get(setting)
+def seconds_of(entry: dict[str, Any] | None) -> float | None:
+    """The seconds of one stored entry (``{"seconds": ...}``); ``None`` when absent or not a number."""
     try:
         return float(entry["seconds"]) if entry else None
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def expected(root: str | Path, profile: str, setting: str) -> float | None:
+    """Seconds the last stored run of ``setting`` at ``profile`` took (``None`` when never run)."""
+    return seconds_of(read(root).get(profile, {}).get(setting))
 
 
 @contextlib.contextmanager
@@ -93,11 +97,8 @@ def longest_first(names, stored: dict[str, dict[str, Any]]) -> list:
     stored : ``{setting: {"seconds": ...}}``, one profile of :func:`read`
     """
     def seconds(name) -> float:
-        entry = stored.get(getattr(name, "stem", name)) or {}
-        try:
-            return float(entry["seconds"])
-        except (KeyError, TypeError, ValueError):
-            return float("inf")
+        s = seconds_of(stored.get(getattr(name, "stem", name)))
+        return float("inf") if s is None else s
 
     return sorted(names, key=lambda n: -seconds(n))
 

@@ -282,7 +282,8 @@ def test_settings_are_handed_to_the_workers_longest_stored_time_first(tmp_path):
     timings.record(root, "standard", "a_short", 9999.0)  # another profile's timing does not count
 
     class Recording(Executor):  # runs nothing: records the order in which settings are submitted
-        order: list = []
+        def __init__(self):
+            self.order = []
 
         def submit(self, fn, path, *args, **kwargs):
             self.order.append(Path(path).stem)
